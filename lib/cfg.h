@@ -4,7 +4,8 @@
  * Layers, later keys overriding earlier ones (DESIGN.md):
  *   1. the installed default, LLM_DATADIR "/llm.ini" ($LLM_DEFAULT_CONFIG
  *      names another file; tests and the demo use that);
- *   2. $XDG_CONFIG_HOME/llm/llm.ini, else ~/.config/llm/llm.ini;
+ *   2. $XDG_CONFIG_HOME/llm/llm.ini, else ~/.config/llm/llm.ini (a
+ *      relative XDG_CONFIG_HOME or HOME is ignored);
  *   3. --config FILE, else $LLM_CONFIG.
  * A missing layer 1 or 2 is skipped; a missing layer 3 is an error.
  * Nothing is ever read from the current directory.
@@ -12,7 +13,21 @@
  * Every value is expanded when read: ${VAR}, ${VAR:-default} (an unset or
  * empty VAR gives the default; an unset VAR without default gives ""),
  * and a leading "~" or "~/" becomes $HOME.  The raw text is kept too, so
- * that an error can name the variable to set.
+ * that an error can name the variable to set.  "$$" and "$VAR" are not
+ * special; a "${" without its "}" is kept as written.  A default may hold
+ * a leading "~" and further ${...}.  If HOME is unset, "~" stays.
+ *
+ * Syntax (inih, with its process-wide settings set for the parse and put
+ * back after it):
+ *   - "key = value ; comment": ';' after whitespace starts a comment; a
+ *     line whose first non-blank character is ';' or '#' is a comment
+ *     ('#' elsewhere is data).
+ *   - There are no continuation lines: an indented line is an ordinary
+ *     line, so an indented line without '=' is a syntax error with its
+ *     file and line.
+ *   - A line may hold CFG_MAX_LINE bytes; a longer one is an error
+ *     ("FILE:LINE: line too long"), never cut short.
+ *   - A key before any section has section "".
  *
  * struct cfg owns all its strings.  cfg_release() frees them.
  */
@@ -39,6 +54,9 @@ struct cfg {
 	char **files; /* the files that were read, in order */
 	size_t nfiles, files_alloc;
 };
+
+/* The longest line accepted, without its newline. */
+#define CFG_MAX_LINE 4096
 
 /* clang-format off */
 #define CFG_INIT { 0 }

@@ -21,6 +21,18 @@
  * PROVIDER/MODEL uses the metadata of a [model.*] entry with that provider
  * and name when there is one.  $LLM_MODEL overrides [defaults] model.
  *
+ * Values: an empty value (also one whose ${VAR} is unset) counts as unset.
+ * Booleans are true/false, yes/no, on/off, 1/0.  A [model.NAME] without
+ * name uses NAME as the id; provider is required and must be defined.
+ * tags and models are comma-separated lists; weights, when given, has one
+ * number per model.  A group's strategy defaults to fallback; its members
+ * must be models (aliases or PROVIDER/MODEL of a defined provider), not
+ * groups.  A provider name may not hold '/'.  type is required; azure
+ * also needs a base_url key (if it expands to nothing, as with an unset
+ * ${AZURE_OPENAI_ENDPOINT}, loading works and registry_resolve() fails for
+ * that provider, naming the variable).  Bedrock's region defaults to
+ * us-east-1.
+ *
  * struct registry owns everything it points to; registry_release() frees
  * it.  Pointers it returns stay valid until then.
  */
@@ -51,6 +63,9 @@ struct provider {
 	long delay_ms; /* mock: simulated latency */
 	char *file;    /* where the section was defined (first key) */
 	int line;
+	char *enabled_file; /* where enabled was set, or NULL */
+	int enabled_line;
+	char *base_url_var; /* the variable named in base_url's raw text */
 };
 
 struct model {
@@ -133,7 +148,8 @@ void registry_suggest(const struct registry *r, const char *ref,
 double registry_cost(const struct model *m, long input_tokens,
 	long output_tokens, long cached_tokens);
 
-/* Default base URL of a provider type, or NULL. */
+/* Default base URL of a provider type, or NULL (bedrock: the us-east-1
+ * one; registry_load() uses the provider's region). */
 const char *registry_default_base_url(const char *type);
 
 #endif

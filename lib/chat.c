@@ -1,0 +1,422 @@
+/* chat.c - llm-chat's job; see chat.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "call.h"
+#include "cfg.h"
+#include "chat.h"
+#include "json.h"
+#include "msg.h"
+#include "prompt.h"
+#include "registry.h"
+#include "store.h"
+#include "xalloc.h"
+
+void
+chat_opts_add_stop(struct chat_opts *o, const char *s)
+{
+	o->stop = xgrowarray(o->stop, &o->stop_alloc, o->nstop + 1,
+		sizeof(*o->stop));
+	o->stop[o->nstop++] = s;
+}
+
+void
+chat_opts_add_option(struct chat_opts *o, const char *kv)
+{
+	o->options = xgrowarray(o->options, &o->options_alloc,
+		o->noptions + 1, sizeof(*o->options));
+	o->options[o->noptions++] = kv;
+}
+
+void
+chat_opts_release(struct chat_opts *o)
+{
+	free(o->stop);
+	free(o->options);
+	o->stop = NULL;
+	o->options = NULL;
+	o->nstop = o->noptions = 0;
+	o->stop_alloc = o->options_alloc = 0;
+}
+
+/* stdout as the answer streams out. */
+struct out {
+	bool any;
+	char last;
+	bool closed; /* the reader went away */
+	int error;   /* errno of a failed write */
+};
+
+static int
+out_write(struct out *o, const char *p, size_t n)
+{
+	if (o->closed || o->error)
+		return o->closed ? LLM_ERR_PIPE : LLM_ERR_IO;
+	errno = 0;
+	if (fwrite(p, 1, n, stdout) != n || fflush(stdout) == EOF) {
+		if (errno == EPIPE) {
+			o->closed = true;
+			return LLM_ERR_PIPE;
+		}
+		o->error = errno ? errno : EIO;
+		return LLM_ERR_IO;
+	}
+	if (n) {
+		o->any = true;
+		o->last = p[n - 1];
+	}
+	return 0;
+}
+
+static int
+on_text(void *ud, const char *p, size_t n)
+{
+	return out_write(ud, p, n);
+}
+
+/* The answer always ends in one newline. */
+static void
+out_finish(struct out *o)
+{
+	if (!o->any || o->last != '\n')
+		out_write(o, "\n", 1);
+}
+
+struct chat {
+	const struct chat_opts *o;
+	struct cfg cfg;
+	struct registry reg;
+	struct store *store;
+	struct buf prompt, system, logerr;
+	struct store_session sess;
+	bool have_sess;
+	char *session_name;
+	struct store_message *hist;
+	size_t nhist;
+	struct llm_message *msgs;
+	size_t nmsgs;
+	struct out out;
+	int64_t row_id;
+};
+
+static enum llm_status
+open_store(struct chat *ch, struct buf *err)
+{
+	if (ch->store)
+		return LLM_OK;
+	return store_open(&ch->store, ch->reg.database, err);
+}
+
+/* Load the session named by -S or -c, and its history. */
+static enum llm_status
+load_session(struct chat *ch, struct buf *err)
+{
+	const struct chat_opts *o = ch->o;
+	enum llm_status st;
+	bool found = false;
+
+	if (!o->session && !o->cont)
+		return LLM_OK;
+	if ((st = open_store(ch, err)) != LLM_OK)
+		return st;
+	if (o->session)
+		st = store_session_find(ch->store, o->session, &ch->sess, &found,
+			err);
+	else
+		st = store_session_last(ch->store, &ch->sess, &found, err);
+	if (st != LLM_OK)
+		return st;
+	if (!found && o->cont) {
+		buf_setf(err, "no session to continue: start one with -S NAME");
+		return LLM_ERR_USAGE;
+	}
+	ch->have_sess = found;
+	ch->session_name = xstrdup(o->session ? o->session : ch->sess.name);
+	if (found)
+		st = store_session_messages(ch->store, ch->sess.id, &ch->hist,
+			&ch->nhist, err);
+	return st;
+}
+
+static void
+build_messages(struct chat *ch)
+{
+	size_t i;
+
+	ch->msgs = xcalloc(ch->nhist + 1, sizeof(*ch->msgs));
+	for (i = 0; i < ch->nhist; i++) {
+		ch->msgs[i].role = ch->hist[i].role;
+		ch->msgs[i].content = ch->hist[i].content;
+	}
+	ch->msgs[i].role = "user";
+	ch->msgs[i].content = ch->prompt.ptr;
+	ch->nmsgs = ch->nhist + 1;
+}
+
+static void
+setup_call(struct chat *ch, struct call *c, struct provider *p,
+	struct model *m, const char *ref)
+{
+	const struct chat_opts *o = ch->o;
+
+	c->provider = p;
+	c->model = m;
+	c->ref = ref;
+	c->rq.system = ch->system.len ? ch->system.ptr : NULL;
+	c->rq.messages = ch->msgs;
+	c->rq.nmessages = ch->nmsgs;
+	c->rq.has_temperature = o->has_temperature;
+	c->rq.temperature = o->temperature;
+	c->rq.has_top_p = o->has_top_p;
+	c->rq.top_p = o->top_p;
+	c->rq.max_tokens = o->max_tokens;
+	c->rq.stop = o->stop;
+	c->rq.nstop = o->nstop;
+	c->rq.options = o->options;
+	c->rq.noptions = o->noptions;
+	c->rq.stream = !o->no_stream;
+	c->timeout = o->timeout > 0 ? o->timeout :
+		     p->timeout > 0 ? p->timeout :
+				      ch->reg.timeout;
+	c->retries = o->retries >= 0 ? o->retries :
+		     p->retries >= 0 ? p->retries :
+				       ch->reg.retries;
+	if (!o->json) {
+		c->on_text = on_text;
+		c->ud = &ch->out;
+	}
+}
+
+/* Log c; a failure is kept in ch->logerr, never loses the answer. */
+static void
+log_call(struct chat *ch, const struct call *c)
+{
+	struct store_request row;
+	struct buf e = BUF_INIT;
+
+	if (ch->o->no_log)
+		return;
+	call_row(c, "llm-chat", ch->prompt.ptr, &row);
+	if (ch->session_name) {
+		row.session = ch->session_name;
+		row.session_model = c->ref;
+		row.session_user = ch->prompt.ptr;
+	}
+	if (open_store(ch, &e) == LLM_OK)
+		store_log(ch->store, &row, &ch->row_id, &e);
+	if (e.len && ch->logerr.len == 0)
+		buf_addf(&ch->logerr, "%s", e.ptr);
+	buf_release(&e);
+}
+
+static void
+print_json(struct chat *ch, const struct call *c)
+{
+	cJSON *j = cJSON_CreateObject(), *u;
+	struct buf s = BUF_INIT;
+
+	cJSON_AddStringToObject(j, "response", c->res.text.ptr);
+	cJSON_AddStringToObject(j, "model", c->ref);
+	cJSON_AddStringToObject(j, "provider", c->provider->name);
+	cJSON_AddStringToObject(j, "provider_model", c->model->id);
+	cJSON_AddStringToObject(j, "status",
+		c->st == LLM_OK ? "ok" :
+		c->st == LLM_ERR_INTERRUPTED || c->st == LLM_ERR_TERMINATED ?
+				  "interrupted" :
+				  "error");
+	if (c->st != LLM_OK)
+		cJSON_AddStringToObject(j, "error", c->err.ptr);
+	u = cJSON_AddObjectToObject(j, "usage");
+	json_add_number(u, "input_tokens", (double)c->input_tokens);
+	json_add_number(u, "output_tokens", (double)c->output_tokens);
+	if (c->cached_tokens >= 0)
+		json_add_number(u, "cached_tokens", (double)c->cached_tokens);
+	else
+		cJSON_AddNullToObject(u, "cached_tokens");
+	cJSON_AddBoolToObject(u, "estimated", c->tokens_estimated);
+	json_add_number(j, "latency_ms", (double)c->latency_ms);
+	if (c->ttft_ms >= 0)
+		json_add_number(j, "ttft_ms", (double)c->ttft_ms);
+	else
+		cJSON_AddNullToObject(j, "ttft_ms");
+	if (c->cost >= 0)
+		json_add_number(j, "cost_usd", c->cost);
+	else
+		cJSON_AddNullToObject(j, "cost_usd");
+	if (c->res.finish)
+		cJSON_AddStringToObject(j, "finish_reason", c->res.finish);
+	else
+		cJSON_AddNullToObject(j, "finish_reason");
+	if (c->res.finish_raw)
+		cJSON_AddStringToObject(j, "finish_reason_raw",
+			c->res.finish_raw);
+	else
+		cJSON_AddNullToObject(j, "finish_reason_raw");
+	if (ch->row_id > 0)
+		json_add_number(j, "id", (double)ch->row_id);
+	else
+		cJSON_AddNullToObject(j, "id");
+	if (c->res.id)
+		cJSON_AddStringToObject(j, "response_id", c->res.id);
+	else
+		cJSON_AddNullToObject(j, "response_id");
+	if (c->request_id)
+		cJSON_AddStringToObject(j, "request_id", c->request_id);
+	else
+		cJSON_AddNullToObject(j, "request_id");
+	if (ch->session_name)
+		cJSON_AddStringToObject(j, "session", ch->session_name);
+	else
+		cJSON_AddNullToObject(j, "session");
+	json_add_number(j, "attempts", c->attempts);
+	json_print(j, &s);
+	buf_addch(&s, '\n');
+	out_write(&ch->out, s.ptr, s.len);
+	cJSON_Delete(j);
+	buf_release(&s);
+}
+
+/* The model reference: -m, else the session's model, else the default. */
+static const char *
+model_ref(struct chat *ch)
+{
+	if (ch->o->model)
+		return ch->o->model;
+	if (ch->have_sess && ch->sess.model && *ch->sess.model)
+		return ch->sess.model;
+	return ch->reg.default_model ? ch->reg.default_model : "";
+}
+
+/* Whether a failure of one member lets a fallback group try the next. */
+static bool
+falls_through(const struct call *c)
+{
+	if (c->started)
+		return false;
+	return c->st == LLM_ERR_UNAVAILABLE || c->st == LLM_ERR_TEMP ||
+		c->st == LLM_ERR_AUTH || c->st == LLM_ERR_CONFIG;
+}
+
+/* Send to ref (a model, or the members of a group in order). */
+static enum llm_status
+send_ref(struct chat *ch, const char *ref, struct buf *dry, struct buf *err)
+{
+	struct group *g = registry_group(&ch->reg, ref);
+	const char *single[1];
+	const char *const *refs;
+	size_t nrefs, i;
+	enum llm_status st = LLM_OK;
+
+	if (g) {
+		refs = (const char *const *)g->models;
+		nrefs = g->nmodels;
+	} else {
+		single[0] = ref;
+		refs = single;
+		nrefs = 1;
+	}
+	for (i = 0; i < nrefs; i++) {
+		struct provider *p = NULL;
+		struct model *m = NULL;
+		struct call c;
+
+		buf_reset(err);
+		st = registry_resolve(&ch->reg, refs[i], &m, &p, err);
+		if (st != LLM_OK) {
+			if (g && i + 1 < nrefs)
+				continue;
+			return st;
+		}
+		call_init(&c);
+		setup_call(ch, &c, p, m, g ? refs[i] : ref);
+		if (ch->o->dry_run) {
+			st = call_dry_run(&c, dry);
+			if (st)
+				buf_setf(err, "%s", c.err.ptr);
+			call_release(&c);
+			return st;
+		}
+		st = call_run(&c);
+		if (st != LLM_ERR_PIPE && !ch->o->json &&
+			(c.started || st == LLM_OK))
+			out_finish(&ch->out);
+		if (c.attempts > 0 || st == LLM_OK)
+			log_call(ch, &c);
+		if (ch->o->json && (st == LLM_OK || !g || i + 1 == nrefs ||
+					   !falls_through(&c)))
+			print_json(ch, &c);
+		if (st != LLM_OK)
+			buf_setf(err, "%s", c.err.ptr);
+		if (st == LLM_OK || !g || !falls_through(&c)) {
+			call_release(&c);
+			break;
+		}
+		msg_warn("%s failed, trying the next model of '%s': %s",
+			refs[i], ref, c.err.ptr);
+		call_release(&c);
+	}
+	return st;
+}
+
+enum llm_status
+chat_run(const struct chat_opts *o, struct buf *err)
+{
+	struct chat ch;
+	struct buf dry = BUF_INIT;
+	enum llm_status st;
+
+	memset(&ch, 0, sizeof(ch));
+	ch.o = o;
+	ch.prompt.ptr = ch.system.ptr = ch.logerr.ptr = buf_empty;
+	if ((st = cfg_load(&ch.cfg, o->config, err)) != LLM_OK)
+		goto out;
+	if ((st = registry_load(&ch.reg, &ch.cfg, err)) != LLM_OK)
+		goto out;
+	if (o->system_file &&
+		(st = prompt_read_file(o->system_file, &ch.system, err)))
+		goto out;
+	if (o->system) {
+		buf_reset(&ch.system);
+		buf_adds(&ch.system, o->system);
+	}
+	if ((st = prompt_read(o->argc, o->argv, &ch.prompt, err)) != LLM_OK)
+		goto out;
+	if ((st = load_session(&ch, err)) != LLM_OK)
+		goto out;
+	if (!o->system && !o->system_file && ch.have_sess && ch.sess.system)
+		buf_adds(&ch.system, ch.sess.system);
+	build_messages(&ch);
+	st = send_ref(&ch, model_ref(&ch), &dry, err);
+	if (o->dry_run && st == LLM_OK)
+		out_write(&ch.out, dry.ptr, dry.len);
+	if (ch.out.error && (st == LLM_OK || st == LLM_ERR_IO)) {
+		buf_setf(err, "cannot write standard output: %s",
+			strerror(ch.out.error));
+		st = LLM_ERR_IO;
+	}
+	if (st == LLM_ERR_PIPE)
+		buf_reset(err);
+	if (ch.logerr.len) {
+		if (st == LLM_OK || st == LLM_ERR_PIPE) {
+			buf_setf(err, "%s", ch.logerr.ptr);
+			st = LLM_ERR_IO;
+		} else {
+			msg_error("%s", ch.logerr.ptr);
+		}
+	}
+out:
+	free(ch.msgs);
+	store_messages_free(ch.hist, ch.nhist);
+	store_session_release(&ch.sess);
+	free(ch.session_name);
+	store_close(ch.store);
+	registry_release(&ch.reg);
+	cfg_release(&ch.cfg);
+	buf_release(&ch.prompt);
+	buf_release(&ch.system);
+	buf_release(&ch.logerr);
+	buf_release(&dry);
+	return st;
+}

@@ -1,0 +1,97 @@
+/*
+ * http.h - HTTP requests on libcurl, streamed, several at once.
+ *
+ * A struct http_request is what would go on the wire: method, URL,
+ * headers (secret ones marked, so that dumps redact them) and body.
+ * A struct http_call runs one request: the body of a 2xx answer is handed
+ * to a callback as it arrives (or collected when there is none); the body
+ * of any other answer is collected for its error message.  http_run()
+ * runs calls concurrently on one multi handle and wakes at once on
+ * SIGINT/SIGTERM (see sig.h).
+ *
+ * Ownership: struct http_request owns its strings (http_request_release);
+ * struct http_call borrows its request and owns its response.
+ */
+#ifndef LLM_HTTP_H
+#define LLM_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "status.h"
+
+struct http_header {
+	char *name, *value;
+	bool secret; /* redact the value in dumps */
+};
+
+struct http_request {
+	char *method; /* "GET", "POST" */
+	char *url;
+	struct http_header *headers;
+	size_t nheaders, headers_alloc;
+	struct buf body;
+};
+
+/* clang-format off */
+#define HTTP_REQUEST_INIT { .body = BUF_INIT }
+/* clang-format on */
+
+void http_request_release(struct http_request *rq);
+/* Set the method and URL (copied). */
+void http_request_set(struct http_request *rq, const char *method,
+	const char *url);
+/* Add a header (copied). */
+void http_request_header(struct http_request *rq, const char *name,
+	const char *value, bool secret);
+/* The request as text: "POST URL", the headers ("Name: ***" for secret
+ * ones), a blank line, the body and a newline. */
+void http_request_dump(const struct http_request *rq, struct buf *out);
+
+struct http_response {
+	long status;        /* 0 until the status line arrived */
+	struct buf body;    /* non-2xx bodies, or 2xx ones without callback */
+	double retry_after; /* seconds from Retry-After/retry-after-ms; < 0 */
+	char *request_id;   /* x-request-id or request-id, or NULL */
+	char *content_type;
+	bool should_retry_set, should_retry; /* x-should-retry */
+	size_t received;    /* body bytes received */
+};
+
+/* Body bytes of a 2xx answer; a non-zero return (an enum llm_status)
+ * aborts the transfer and becomes the call's status. */
+typedef int (*http_body_fn)(void *ud, const char *p, size_t n);
+
+struct http_call {
+	const struct http_request *rq; /* borrowed */
+	double timeout;         /* whole transfer, seconds; 0 = none */
+	double connect_timeout; /* seconds; 0 = libcurl's default */
+	http_body_fn fn;        /* NULL: collect the body */
+	void *ud;
+	struct http_response resp;
+	enum llm_status st; /* after http_run */
+	struct buf err;     /* its message */
+	double elapsed;     /* seconds, after http_run */
+
+	void *easy; /* private */
+	void *slist;
+	char errbuf[256];
+	int cb_status;
+	bool done;
+	bool retry_ms;
+};
+
+void http_call_init(struct http_call *c, const struct http_request *rq);
+void http_call_release(struct http_call *c);
+/* Run the calls until all are done or a signal arrives (then the
+ * unfinished ones end with LLM_ERR_INTERRUPTED or LLM_ERR_TERMINATED).
+ * Each call's st says how its transfer ended: LLM_OK means an answer
+ * arrived, whatever its HTTP status. */
+void http_run(struct http_call **calls, size_t n);
+/* Shorthand for one call. */
+enum llm_status http_perform(struct http_call *c);
+/* Percent-encode s for a URL path segment into out. */
+void http_escape(struct buf *out, const char *s);
+
+#endif

@@ -296,6 +296,25 @@ json_to_ascii(struct sb *out, const char *s, size_t n)
 	}
 }
 
+/* Append s[0..n) with NULs and invalid UTF-8 bytes replaced by U+FFFD. */
+static void
+utf8_clean(struct sb *out, const char *s, size_t n)
+{
+	unsigned long cp;
+	size_t i = 0, k;
+
+	while (i < n) {
+		k = utf8_decode((const unsigned char *)s + i, n - i, &cp);
+		if (k == 0 || cp == 0) {
+			sb_adds(out, "\xef\xbf\xbd");
+			i++;
+			continue;
+		}
+		sb_add(out, s + i, k);
+		i += k;
+	}
+}
+
 /* Print j compactly into out (ASCII-only if ascii) and delete j. */
 static void
 json_emit(struct sb *out, cJSON *j, bool ascii)
@@ -796,7 +815,7 @@ log_request(const struct conn *c)
 {
 	cJSON *root, *h, *body;
 	const char *end = NULL;
-	struct sb line = SB_INIT;
+	struct sb line = SB_INIT, raw = SB_INIT;
 	size_t i, off;
 	ssize_t w;
 
@@ -821,12 +840,17 @@ log_request(const struct conn *c)
 				body = NULL;
 			}
 		}
-		if (body == NULL)
-			body = cJSON_CreateString(c->body.ptr);
+		if (body == NULL) {
+			utf8_clean(&raw, c->body.ptr, c->body.len);
+			body = cJSON_CreateString(sb_str(&raw));
+			raw.len = 0;
+		}
 	} else
 		body = cJSON_CreateNull();
 	cJSON_AddItemToObject(root, "body", body);
-	json_emit(&line, root, false);
+	/* Strings from the wire may hold invalid UTF-8: keep the line JSON. */
+	json_emit(&raw, root, false);
+	utf8_clean(&line, raw.ptr, raw.len);
 	sb_adds(&line, "\n");
 	for (off = 0; off < line.len; off += (size_t)w) {
 		w = write(srv.log_fd, line.ptr + off, line.len - off);
@@ -835,6 +859,7 @@ log_request(const struct conn *c)
 		else if (w < 0)
 			break;
 	}
+	sb_free(&raw);
 	sb_free(&line);
 }
 

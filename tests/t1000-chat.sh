@@ -79,7 +79,7 @@ test_expect_success 'the key goes in the Authorization header' '
 '
 
 test_expect_success 'a key-less provider sends no Authorization header' '
-	echo hi | llm-chat -m open/echo >/dev/null &&
+	echo hi | test_expect_code 77 llm-chat -m open/echo >/dev/null 2>&1 &&
 	test "$(tail -n 1 "$FAKE_LOG" | jq -r .headers.authorization)" = null
 '
 

@@ -2,6 +2,8 @@
 # llm-chat sessions (-S, -c) and signals.
 . "$(dirname "$0")/lib.sh"
 
+FAKE_KEY=sk-session-key
+export FAKE_KEY
 fake_start
 write_config
 

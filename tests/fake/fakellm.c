@@ -1153,7 +1153,7 @@ reply_pieces(const char *s, size_t n, size_t max, bool words,
 	     struct piece **out)
 {
 	struct piece *p = NULL;
-	size_t np = 0, i = 0, start, k;
+	size_t np = 0, cap = 0, i = 0, start, k;
 
 	while (i < n) {
 		start = i;
@@ -1170,7 +1170,10 @@ reply_pieces(const char *s, size_t n, size_t max, bool words,
 				i += k;
 			}
 		}
-		p = xrealloc(p, (np + 1) * sizeof *p);
+		if (np == cap) {
+			cap = cap ? 2 * cap : 64;
+			p = xrealloc(p, cap * sizeof *p);
+		}
 		p[np].off = start;
 		p[np].len = i - start;
 		np++;

@@ -179,6 +179,9 @@ settle_usage(struct call *c)
 	c->input_tokens = c->res.usage.input;
 	c->output_tokens = c->res.usage.output;
 	c->cached_tokens = c->res.usage.cached;
+	/* A failure before any answer costs nothing and used nothing. */
+	if (c->st != LLM_OK && c->res.text.len == 0 && c->input_tokens < 0)
+		return;
 	if (c->input_tokens < 0) {
 		if (c->rq.system)
 			in += strlen(c->rq.system);

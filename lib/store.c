@@ -377,6 +377,9 @@ open_db(struct store **sp, const char *path, bool readonly, struct buf *err)
 		goto out;
 	}
 	sqlite3_busy_timeout(db, 10000);
+	/* Leave the WAL for the next writer instead of checkpointing and
+	 * syncing on every close: one request, one short transaction. */
+	sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	for (tries = 0;; tries++) {
 		if (readonly) {
 			rc = user_version(db, &v);

@@ -1099,6 +1099,7 @@ reply_make(const struct spec *sp, const cJSON *req, const cJSON *messages,
 		"\xf0\x9f\x98\x80 \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e";
 	const cJSON *m, *found = NULL;
 	long left;
+	size_t k;
 
 	sb_grow(out, 0);
 	switch (sp->base) {
@@ -1121,11 +1122,12 @@ reply_make(const struct spec *sp, const cJSON *req, const cJSON *messages,
 		reply_params(req, messages, out);
 		return;
 	case BASE_BIG:
-		for (left = sp->big; left > 0;
-		     left -= (long)(sizeof lorem - 1))
-			sb_add(out, lorem,
-			       left < (long)sizeof lorem - 1 ? (size_t)left
-							     : sizeof lorem - 1);
+		for (left = sp->big; left > 0; left -= (long)k) {
+			k = sizeof lorem - 1;
+			if ((long)k > left)
+				k = (size_t)left;
+			sb_add(out, lorem, k);
+		}
 		return;
 	case BASE_UTF8:
 		sb_adds(out, utf8);
@@ -1395,7 +1397,8 @@ oai_whole(struct oai *o, const char *reply)
 	int rc;
 
 	if (sp->malformed) {
-		if (conn_head(o->c, 200, "text/html", sizeof html - 1, NULL) < 0)
+		if (conn_head(o->c, 200, "text/html", sizeof html - 1,
+			      NULL) < 0)
 			return -1;
 		return conn_body(o->c, html, sizeof html - 1);
 	}
@@ -1645,6 +1648,7 @@ static const char *const oai_model_ids[] = {
 	"echo-model", "sys-model", "params-model", "big-model",
 	"slow-model", "utf8-model", "fixed-hello",
 };
+#define NMODELS (sizeof oai_model_ids / sizeof oai_model_ids[0])
 
 static cJSON *
 oai_model_object(const char *id)
@@ -1664,7 +1668,7 @@ oai_models(struct conn *c, const char *id)
 {
 	struct spec sp;
 	struct sb out = SB_INIT, err = SB_INIT;
-	cJSON *j, *data;
+	cJSON *j, *data, *m;
 	size_t i;
 	int rc;
 
@@ -1684,10 +1688,10 @@ oai_models(struct conn *c, const char *id)
 		j = cJSON_CreateObject();
 		cJSON_AddStringToObject(j, "object", "list");
 		data = cJSON_AddArrayToObject(j, "data");
-		for (i = 0; i < sizeof oai_model_ids / sizeof oai_model_ids[0];
-		     i++)
-			cJSON_AddItemToArray(data,
-					     oai_model_object(oai_model_ids[i]));
+		for (i = 0; i < NMODELS; i++) {
+			m = oai_model_object(oai_model_ids[i]);
+			cJSON_AddItemToArray(data, m);
+		}
 	}
 	json_emit(&out, j, false);
 	rc = send_json(c, 200, NULL, out.ptr, out.len);
@@ -1780,7 +1784,8 @@ serve(int fd, unsigned long id)
 	for (i = 0; i < 64; i++) {
 		struct pollfd p = { fd, POLLIN, 0 };
 
-		if (poll(&p, 1, 1000) <= 0 || read(fd, scratch, sizeof scratch) <= 0)
+		if (poll(&p, 1, 1000) <= 0 ||
+		    read(fd, scratch, sizeof scratch) <= 0)
 			break;
 	}
 	close(fd);
@@ -1916,6 +1921,8 @@ main(int argc, char *argv[])
 		perror("fakellm: bind 127.0.0.1");
 		return 1;
 	}
+	/* accept() must not block if a client gave up after poll() */
+	fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK);
 	if (portfile != NULL) {
 		if (write_portfile(portfile, ntohs(sa.sin_port)) < 0)
 			return 1;
@@ -1936,6 +1943,7 @@ main(int argc, char *argv[])
 		cfd = accept(lfd, NULL, NULL);
 		if (cfd < 0)
 			continue;
+		fcntl(cfd, F_SETFL, fcntl(cfd, F_GETFL) & ~O_NONBLOCK);
 		nconn++;
 		pid = fork();
 		if (pid == 0) {

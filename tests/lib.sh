@@ -56,13 +56,20 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Under VALGRIND=1 every program runs under valgrind.
+# Under VALGRIND=1 every program runs under valgrind, through wrapper
+# scripts first on PATH.
 if [ "${LLM_VALGRIND:-}" = 1 ]; then
-	for prog in llm-chat llm-providers llm-compare llm-chain llm-log; do
-		eval "$prog() { valgrind -q --error-exitcode=99 \
-			--leak-check=full --errors-for-leak-kinds=definite \
-			\"\$BUILD/bin/$prog\" \"\$@\"; }"
+	mkdir -p "$TRASH/vgbin"
+	for prog in "$BUILD"/bin/*; do
+		name=$(basename "$prog")
+		cat >"$TRASH/vgbin/$name" <<EOT
+#!/bin/sh
+exec valgrind -q --error-exitcode=99 --leak-check=full \
+	--errors-for-leak-kinds=definite "$prog" "\$@"
+EOT
+		chmod +x "$TRASH/vgbin/$name"
 	done
+	PATH=$TRASH/vgbin:$PATH
 fi
 
 say() {

@@ -51,6 +51,11 @@ all: $(PROGRAMS)
 $(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) | $(BUILD)/lib
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
+# The installed llm.ini's path is compiled in: rebuild cfg.o when it changes.
+$(BUILD)/datadir.stamp: FORCE | $(BUILD)/lib
+	@echo '$(DATADIR)' | cmp -s - $@ || echo '$(DATADIR)' >$@
+$(BUILD)/lib/cfg.o: $(BUILD)/datadir.stamp
+
 $(BUILD)/libllm.a: $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $(LIB_OBJ)
@@ -107,7 +112,9 @@ lint:
 	@! grep -nE '#include <(curl/|cjson/|ini\.h|sqlite3\.h)' cmd/*.c || \
 		{ echo 'lint: cmd/ must not include library headers'; exit 1; }
 	@if command -v shellcheck >/dev/null; then \
-		shellcheck -s sh tests/*.sh; fi
+		shellcheck -s sh -e SC1091,SC2016,SC2034,SC2043 \
+			tests/*.sh tests/bench/*.sh .ci/run && \
+		shellcheck -s bash completions/*.bash; fi
 	@echo lint: ok
 
 install: all
@@ -136,5 +143,5 @@ uninstall:
 clean:
 	rm -rf build bin
 
-.PHONY: all tools check test demo bench lint install uninstall clean
+.PHONY: all tools check test demo bench lint install uninstall clean FORCE
 .DELETE_ON_ERROR:

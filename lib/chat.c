@@ -204,8 +204,10 @@ log_call(struct chat *ch, const struct call *c)
 		row.session_model = c->ref;
 		row.session_user = ch->prompt.ptr;
 	}
-	if (open_store(ch, &e) == LLM_OK)
-		store_log(ch->store, &row, &ch->row_id, &e);
+	if (open_store(ch, &e) == LLM_OK &&
+		store_log(ch->store, &row, &ch->row_id, &e) == LLM_OK)
+		msg_debug(1, "logged as request %lld in '%s'",
+			(long long)ch->row_id, ch->reg.database);
 	if (e.len && ch->logerr.len == 0)
 		buf_addf(&ch->logerr, "%s", e.ptr);
 	buf_release(&e);
@@ -338,7 +340,16 @@ send_ref(struct chat *ch, const char *ref, struct buf *dry, struct buf *err)
 			call_release(&c);
 			return st;
 		}
+		msg_debug(1, "model '%s': provider '%s' (%s), id '%s', %s",
+			refs[i], p->name, p->type, m->id,
+			p->base_url ? p->base_url : "no base_url");
 		st = call_run(&c);
+		if (c.attempts > 0)
+			msg_debug(1, "HTTP %ld, %d attempt(s), %ld ms, first "
+				     "text at %ld ms, %ld+%ld tokens%s",
+				c.http_status, c.attempts, c.latency_ms,
+				c.ttft_ms, c.input_tokens, c.output_tokens,
+				c.tokens_estimated ? " (estimated)" : "");
 		if (st != LLM_ERR_PIPE && !ch->o->json &&
 			(c.started || st == LLM_OK))
 			out_finish(&ch->out);

@@ -14,7 +14,7 @@
 
 static int tap_n, tap_failed;
 
-static int
+static inline int
 tap_ok(int cond, const char *name, const char *file, int line)
 {
 	tap_n++;
@@ -26,7 +26,7 @@ tap_ok(int cond, const char *name, const char *file, int line)
 	return cond;
 }
 
-static int
+static inline int
 tap_is_str(const char *got, const char *want, const char *name,
 	const char *file, int line)
 {
@@ -40,7 +40,7 @@ tap_is_str(const char *got, const char *want, const char *name,
 	return cond;
 }
 
-static int
+static inline int
 tap_is_int(long long got, long long want, const char *name, const char *file,
 	int line)
 {
@@ -51,7 +51,7 @@ tap_is_int(long long got, long long want, const char *name, const char *file,
 	return cond;
 }
 
-static int
+static inline int
 tap_done(void)
 {
 	printf("1..%d\n", tap_n);

@@ -140,6 +140,12 @@ test_not_grep() {
 	fi
 }
 
+# reset_log: remove the test log with its WAL files (a stale -wal next to
+# a new database would be replayed into it).
+reset_log() {
+	rm -f "$DB" "$DB-wal" "$DB-shm"
+}
+
 # sql QUERY: run a query on the test log.
 sql() {
 	sqlite3 -batch -noheader "$DB" "$1"

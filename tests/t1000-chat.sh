@@ -153,7 +153,7 @@ test_expect_success 'an empty answer prints one newline' '
 '
 
 test_expect_success 'the request is logged with tokens, latency and cost' '
-	rm -f "$DB" &&
+	reset_log &&
 	echo "hello world" | llm-chat -m echo >out &&
 	sql "select tool, model, provider, provider_model, prompt, response,
 		status, http_status, input_tokens, output_tokens,
@@ -172,7 +172,7 @@ test_expect_success 'the log is created 0600 in WAL mode' '
 '
 
 test_expect_success 'a provider without usage gets estimated tokens' '
-	rm -f "$DB" &&
+	reset_log &&
 	echo "abcdefgh" | llm-chat -m fake/echo+nousage >/dev/null &&
 	sql "select input_tokens, output_tokens, tokens_estimated,
 		cost_usd is null from requests" >got &&
@@ -181,7 +181,7 @@ test_expect_success 'a provider without usage gets estimated tokens' '
 '
 
 test_expect_success 'the raw finish reason is kept, the normalized one logged' '
-	rm -f "$DB" &&
+	reset_log &&
 	echo hi | llm-chat -m fake/echo+finish-max_tokens >/dev/null &&
 	echo hi | llm-chat -m fake/echo+finish-content_filter --no-stream >/dev/null &&
 	sql "select finish_reason, finish_reason_raw from requests order by id" >got &&
@@ -195,7 +195,7 @@ test_expect_success 'rows are searchable through the FTS index' '
 '
 
 test_expect_success '--no-log writes no row' '
-	rm -f "$DB" &&
+	reset_log &&
 	echo hi | llm-chat -m fake/echo --no-log >out &&
 	echo hi >expect &&
 	test_cmp expect out &&
@@ -203,7 +203,7 @@ test_expect_success '--no-log writes no row' '
 '
 
 test_expect_success '--json prints one object with usage, cost and ids' '
-	rm -f "$DB" &&
+	reset_log &&
 	echo "hello world" | llm-chat -m echo --json >out &&
 	test "$(wc -l <out)" -eq 1 &&
 	jq -c "[.response, .model, .provider, .provider_model, .status,
@@ -215,7 +215,7 @@ test_expect_success '--json prints one object with usage, cost and ids' '
 '
 
 test_expect_success '--dry-run prints the request, key redacted, sends nothing' '
-	rm -f "$DB" &&
+	reset_log &&
 	lines=$(wc -l <"$FAKE_LOG") &&
 	echo "Say hi" | llm-chat -m fake/echo -s sys --dry-run >out 2>err &&
 	test_must_be_empty err &&
@@ -235,7 +235,7 @@ test_expect_success '--dry-run works without the key set' '
 '
 
 test_expect_success 'the key never reaches stdout, stderr or the log' '
-	rm -f "$DB" &&
+	reset_log &&
 	echo hi | llm-chat -vv -m fake/echo >out 2>err &&
 	echo hi | llm-chat -m fake/echo --json >>out 2>>err &&
 	echo hi | llm-chat -m fake/fail-401 >>out 2>>err;
@@ -288,7 +288,7 @@ base_url = http://127.0.0.1:9/v1
 models = dead/echo, fake/echo
 strategy = fallback
 " &&
-	rm -f "$DB" &&
+	reset_log &&
 	echo "still here" | llm-chat -q -m safe >out &&
 	echo "still here" >expect &&
 	test_cmp expect out &&

@@ -88,7 +88,7 @@ base_url = http://127.0.0.1:9/v1
 '
 
 test_expect_success 'connection refused is retried, and the attempts logged' '
-	rm -f "$DB" &&
+	reset_log &&
 	echo hi | test_expect_code 69 llm-chat -m dead/echo --retries 2 2>err &&
 	test "$(sql "select attempts, status from requests")" = "3|error"
 '
@@ -115,7 +115,7 @@ test_expect_success '404 unknown model at the provider: 78' '
 '
 
 test_expect_success 'a transient failure is retried and then succeeds' '
-	rm -f "$DB" &&
+	reset_log &&
 	echo "second time" | llm-chat -m fake/echo+failfirst-503 --retries 2 >out 2>err &&
 	echo "second time" >expect &&
 	test_cmp expect out &&
@@ -128,7 +128,7 @@ test_expect_success 'a hung provider times out: 75' '
 '
 
 test_expect_success 'malformed stream: 65, what arrived printed and logged' '
-	rm -f "$DB" &&
+	reset_log &&
 	echo "one two three four five six seven eight nine ten" |
 		test_expect_code 65 llm-chat -m fake/echo+malformed+words >out 2>err &&
 	test_grep "malformed" err &&
@@ -143,7 +143,7 @@ test_expect_success 'malformed whole reply: 65' '
 '
 
 test_expect_success 'a cut stream: 65, the partial answer kept' '
-	rm -f "$DB" &&
+	reset_log &&
 	echo "one two three four five six seven eight nine ten" |
 		test_expect_code 65 llm-chat -m fake/echo+cut+words >out 2>err &&
 	test -s out &&
@@ -152,7 +152,7 @@ test_expect_success 'a cut stream: 65, the partial answer kept' '
 '
 
 test_expect_success 'an error event mid-stream: 69, the partial answer kept' '
-	rm -f "$DB" &&
+	reset_log &&
 	echo "one two three" |
 		test_expect_code 69 llm-chat -m fake/echo+midstream-error+words >out 2>err &&
 	echo "one " >expect &&
@@ -162,7 +162,7 @@ test_expect_success 'an error event mid-stream: 69, the partial answer kept' '
 '
 
 test_expect_success 'a failure after output started is not retried' '
-	rm -f "$DB" &&
+	reset_log &&
 	echo "one two" | llm-chat -m fake/echo+cut+words --retries 3 >/dev/null 2>&1;
 	test "$(sql "select attempts from requests")" = 1
 '
@@ -175,7 +175,7 @@ test_expect_success 'a closed pipe ends quietly' '
 '
 
 test_expect_success 'stdout full: 74, the request still logged' '
-	rm -f "$DB" &&
+	reset_log &&
 	echo hi | test_expect_code 74 llm-chat -m fake/echo >/dev/full 2>err &&
 	test_grep "cannot write standard output" err &&
 	test "$(sql "select count(*) from requests")" = 1

@@ -49,7 +49,7 @@ test_expect_success 'a failed turn adds no messages' '
 '
 
 test_expect_success '-c without any session: 64' '
-	rm -f "$DB" &&
+	reset_log &&
 	echo hi | test_expect_code 64 llm-chat -c 2>err &&
 	test_grep "no session" err
 '
@@ -59,7 +59,7 @@ test_expect_success '-S and -c together: 64' '
 '
 
 test_expect_success '--dry-run of a session turn shows its history, saves nothing' '
-	rm -f "$DB" &&
+	reset_log &&
 	echo one | llm-chat -S s >/dev/null &&
 	echo two | llm-chat -S s --dry-run >out &&
 	test_grep "\"content\":\"one\"},{\"role\":\"assistant\"" out &&
@@ -75,7 +75,7 @@ for sig in INT TERM; do
 		continue
 	fi
 	test_expect_success "SIG$sig mid-stream: partial answer printed and logged, $code" "
-		rm -f \"\$DB\" &&
+		reset_log &&
 		echo 'w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 w12' >p &&
 		{ llm-chat -m 'fake/echo+words+gap-300' <p >out 2>err & } &&
 		pid=\$! &&

@@ -92,6 +92,11 @@ call_dry_run(struct call *c, struct buf *out)
 	apply_defaults(c);
 	if ((ops = find_ops(c)) == NULL)
 		return c->st;
+	if (ops->local) {
+		buf_addf(out, "# %s (type %s) answers offline: nothing is sent\n",
+			c->provider->name, c->provider->type);
+		return c->st = LLM_OK;
+	}
 	c->rq.api_key = c->provider->auth ? "***" : "";
 	c->st = ops->build(&c->rq, &h, &c->err);
 	if (c->st == LLM_OK)
@@ -145,22 +150,24 @@ backoff(int attempt, double retry_after)
 	return cap * ((double)rand() / RAND_MAX);
 }
 
-/* Describe a non-2xx answer in c->err. */
+/* Describe a non-2xx answer, whose status is st, in c->err. */
 static void
 http_failure(struct call *c, const struct provider_ops *ops,
-	const struct http_response *r)
+	const struct http_response *r, enum llm_status st)
 {
 	const struct provider *p = c->provider;
 
 	buf_setf(&c->err, "%s: HTTP %ld: ", p->name, r->status);
 	ops->error(r->body.ptr, r->body.len, &c->err);
-	if (r->status == 401 || r->status == 403) {
+	if (r->status == 401 || r->status == 403 ||
+		(st == LLM_ERR_AUTH && r->status != 402)) {
 		if (p->key_var)
 			buf_addf(&c->err, "; check %s", p->key_var);
 		else if (p->auth)
 			buf_addf(&c->err, "; check api_key in [provider.%s]",
 				p->name);
-	} else if (r->status == 404) {
+	} else if (r->status == 404 && !strstr(c->err.ptr, c->model->id)) {
+		/* unless the provider's message names it already */
 		buf_addf(&c->err, "; check the model id '%s'", c->model->id);
 	}
 }
@@ -198,6 +205,25 @@ settle_usage(struct call *c)
 		c->cached_tokens > 0 ? c->cached_tokens : 0);
 }
 
+/* The answer of a provider that needs no network (ops->local). */
+static enum llm_status
+attempt_local(struct call *c, const struct provider_ops *ops)
+{
+	struct provider_stream ps;
+	enum llm_status st;
+
+	provider_stream_init(&ps, ops, &c->res, c->rq.stream ? on_text : NULL,
+		c);
+	st = ops->local(&c->rq, &ps, &c->err);
+	if (st == LLM_OK && !c->rq.stream && c->res.text.len)
+		st = (enum llm_status)on_text(c, c->res.text.ptr,
+			c->res.text.len);
+	if (st != LLM_OK && st != LLM_ERR_PIPE && c->err.len == 0)
+		buf_setf(&c->err, "%s: %s", c->provider->name, status_str(st));
+	provider_stream_release(&ps);
+	return st;
+}
+
 /* One attempt; *retry says whether another may follow. */
 static enum llm_status
 attempt(struct call *c, const struct provider_ops *ops,
@@ -212,6 +238,8 @@ attempt(struct call *c, const struct provider_ops *ops,
 	llm_result_release(&c->res);
 	llm_result_init(&c->res);
 	buf_reset(&c->err);
+	if (ops->local)
+		return attempt_local(c, ops);
 	http_call_init(&hc, h);
 	hc.timeout = c->timeout;
 	hc.connect_timeout = c->timeout > 0 && c->timeout < 30 ? c->timeout :
@@ -237,8 +265,11 @@ attempt(struct call *c, const struct provider_ops *ops,
 		if (st == LLM_ERR_UNAVAILABLE && hc.resp.status == 0)
 			*retry = true;
 	} else if (hc.resp.status < 200 || hc.resp.status >= 300) {
-		http_failure(c, ops, &hc.resp);
-		st = provider_http_status(hc.resp.status);
+		st = ops->error_status ?
+			     ops->error_status(hc.resp.status,
+				     hc.resp.body.ptr, hc.resp.body.len) :
+			     provider_http_status(hc.resp.status);
+		http_failure(c, ops, &hc.resp, st);
 		*retry = hc.resp.should_retry_set ?
 				 hc.resp.should_retry :
 				 provider_http_retryable(hc.resp.status);
@@ -282,7 +313,7 @@ call_run(struct call *c)
 	if (c->st != LLM_OK)
 		goto out;
 	c->rq.api_key = c->key.ptr;
-	c->st = ops->build(&c->rq, &h, &c->err);
+	c->st = ops->local ? LLM_OK : ops->build(&c->rq, &h, &c->err);
 	if (c->st != LLM_OK)
 		goto out;
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());

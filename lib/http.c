@@ -159,11 +159,17 @@ on_write(char *p, size_t size, size_t nmemb, void *ud)
 	if (!is_2xx(c->resp.status) || c->fn == NULL) {
 		size_t cap = is_2xx(c->resp.status) ? BODY_MAX : ERROR_BODY_MAX;
 
-		if (c->resp.body.len + n <= cap)
+		if (c->body_full)
+			return n;
+		if (c->resp.body.len + n <= cap) {
 			buf_add(&c->resp.body, p, n);
-		else if (is_2xx(c->resp.status)) {
+		} else if (is_2xx(c->resp.status)) {
+			buf_setf(&c->err, "reply exceeds %d MiB", BODY_MAX >> 20);
 			c->cb_status = LLM_ERR_DATA;
 			return 0;
+		} else {
+			/* Keep the start of an error body, without gaps. */
+			c->body_full = true;
 		}
 		return n;
 	}
@@ -396,9 +402,6 @@ finish(struct http_call *c, CURLcode rc)
 	c->done = true;
 	if (c->cb_status) {
 		c->st = (enum llm_status)c->cb_status;
-		if (c->st == LLM_ERR_DATA && c->err.len == 0)
-			buf_setf(&c->err, "reply from '%s' exceeds %d MiB",
-				host_of(c->rq->url, &host), BODY_MAX >> 20);
 		goto out;
 	}
 	host_of(c->rq->url, &host);

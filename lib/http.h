@@ -80,6 +80,7 @@ struct http_call {
 	int cb_status;
 	bool done;
 	bool retry_ms;
+	bool body_full;
 };
 
 void http_call_init(struct http_call *c, const struct http_request *rq);

@@ -40,7 +40,19 @@ json_arr(const cJSON *obj, const char *key)
 cJSON *
 json_parse(const char *p, size_t n)
 {
-	return cJSON_ParseWithLength(p, n);
+	const char *end = NULL;
+	cJSON *j = cJSON_ParseWithLengthOpts(p, n, &end, false);
+
+	/* Only whitespace may follow the document. */
+	while (j && end && end < p + n) {
+		if (*end != ' ' && *end != '\t' && *end != '\n' &&
+			*end != '\r' && *end != '\0') {
+			cJSON_Delete(j);
+			return NULL;
+		}
+		end++;
+	}
+	return j;
 }
 
 void

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "json.h"
-#include "provider.h"
+#include "openai.h"
 #include "xalloc.h"
 
 /* OpenAI's own API wants max_completion_tokens; the compatibles know
@@ -17,9 +17,6 @@ wants_max_completion_tokens(const struct provider *p)
 {
 	return p->base_url && strstr(p->base_url, "api.openai.com") != NULL;
 }
-
-void openai_body(const struct llm_request *rq, cJSON *body,
-	bool max_completion);
 
 /* The Chat Completions body; shared with the azure type. */
 void
@@ -271,8 +268,6 @@ out:
 }
 
 /* The message of an error body; text bodies give their first line. */
-void openai_error(const char *body, size_t n, struct buf *msg);
-
 void
 openai_error(const char *body, size_t n, struct buf *msg)
 {
@@ -297,6 +292,47 @@ openai_error(const char *body, size_t n, struct buf *msg)
 		buf_adds(msg, "no error message");
 }
 
+/* GET {base}/models: {"object":"list","data":[{"id":…},…]}. */
+static enum llm_status
+list_build(const struct provider *p, const char *api_key,
+	struct http_request *h, struct buf *err)
+{
+	struct buf url = BUF_INIT, auth = BUF_INIT;
+
+	(void)err;
+	provider_url(&url, p, "/models");
+	http_request_set(h, "GET", url.ptr);
+	http_request_header(h, "Accept", "application/json", false);
+	if (api_key && *api_key) {
+		buf_addf(&auth, "Bearer %s", api_key);
+		http_request_header(h, "Authorization", auth.ptr, true);
+	}
+	buf_release(&url);
+	buf_release(&auth);
+	return LLM_OK;
+}
+
+static enum llm_status
+list_parse(const char *body, size_t n, struct buf *ids, struct buf *err)
+{
+	cJSON *doc = json_parse(body, n), *data, *m;
+	const char *id;
+
+	data = doc ? json_arr(doc, "data") : NULL;
+	if (data == NULL) {
+		buf_setf(err, "malformed model list: no data[]");
+		cJSON_Delete(doc);
+		return LLM_ERR_DATA;
+	}
+	cJSON_ArrayForEach(m, data)
+	{
+		if ((id = json_str(m, "id")) != NULL && *id)
+			buf_addf(ids, "%s\n", id);
+	}
+	cJSON_Delete(doc);
+	return LLM_OK;
+}
+
 const struct provider_ops openai_ops = {
 	.type = "openai",
 	.build = build,
@@ -304,4 +340,6 @@ const struct provider_ops openai_ops = {
 	.feed = feed,
 	.end = end,
 	.error = openai_error,
+	.list_build = list_build,
+	.list_parse = list_parse,
 };

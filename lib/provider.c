@@ -6,9 +6,21 @@
 #include "xalloc.h"
 
 extern const struct provider_ops openai_ops;
+extern const struct provider_ops bedrock_ops;
+extern const struct provider_ops anthropic_ops;
+extern const struct provider_ops gemini_ops;
+extern const struct provider_ops ollama_ops;
+extern const struct provider_ops azure_ops;
+extern const struct provider_ops mock_ops;
 
 static const struct provider_ops *const all_ops[] = {
 	&openai_ops,
+	&bedrock_ops,
+	&anthropic_ops,
+	&gemini_ops,
+	&ollama_ops,
+	&azure_ops,
+	&mock_ops,
 };
 
 const struct provider_ops *

@@ -93,6 +93,24 @@ struct provider_ops {
 	enum llm_status (*end)(struct provider_stream *ps);
 	/* The provider's message from a non-2xx body, appended to msg. */
 	void (*error)(const char *body, size_t n, struct buf *msg);
+	/* Optional: the status of a non-2xx answer when its body says more
+	 * than its code (Gemini refuses a bad key with 400
+	 * API_KEY_INVALID); NULL: provider_http_status(code). */
+	enum llm_status (*error_status)(long code, const char *body,
+		size_t n);
+	/* Optional: answer without the network (the mock type).  Text
+	 * goes through provider_text(ps, ...), word by word when rq->stream;
+	 * usage and finish into ps->res; a failure's message into err.
+	 * build, parse, feed and end are then unused and may be NULL. */
+	enum llm_status (*local)(const struct llm_request *rq,
+		struct provider_stream *ps, struct buf *err);
+	/* Optional: the request that lists the models the provider serves
+	 * (for llm-providers --check and --discover). */
+	enum llm_status (*list_build)(const struct provider *p,
+		const char *api_key, struct http_request *h, struct buf *err);
+	/* Optional: the model ids of a 2xx listing, one per line into ids. */
+	enum llm_status (*list_parse)(const char *body, size_t n,
+		struct buf *ids, struct buf *err);
 };
 
 /* The ops of a provider type, or NULL if it is not implemented. */

@@ -84,7 +84,7 @@ test_expect_success() {
 	else
 		test_failed=$((test_failed + 1))
 		say "not ok $test_count - $1"
-		sed 's/^/#	/' "$TRASH/.out"
+		sed 's/^/#	/' "$TRASH/.out" >&2
 	fi
 }
 

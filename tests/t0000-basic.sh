@@ -2,7 +2,7 @@
 # Every program: --help, --version, a bad option.
 . "$(dirname "$0")/lib.sh"
 
-for prog in llm-chat; do
+for prog in llm-chat llm-providers; do
 	test_expect_success "$prog --help prints usage to stdout" "
 		$prog --help >out 2>err &&
 		test_grep 'usage: $prog' out &&
@@ -24,7 +24,7 @@ for prog in llm-chat; do
 		test_grep \"Try '$prog --help'\" err
 	"
 	test_expect_success "$prog with a missing option argument exits 64" "
-		test_expect_code 64 $prog -m 2>err </dev/null &&
+		test_expect_code 64 $prog --config 2>err </dev/null &&
 		test_grep \"needs an argument\" err
 	"
 done

@@ -76,6 +76,7 @@ for sig in INT TERM; do
 	fi
 	test_expect_success "SIG$sig mid-stream: partial answer printed and logged, $code" "
 		reset_log &&
+		rm -f out &&
 		echo 'w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 w12' >p &&
 		{ llm-chat -m 'fake/echo+words+gap-300' <p >out 2>err & } &&
 		pid=\$! &&

@@ -45,6 +45,7 @@ main(void)
 	q = xgrowarray(arr, &alloc, 8, sizeof(*arr));
 	ok(q == p, "no change while n fits");
 	is_int((long long)alloc, 8, "alloc unchanged");
+	arr = q;
 	for (i = 0; i < 8; i++)
 		arr[i] = (int)i * 3;
 	arr = xgrowarray(arr, &alloc, 9, sizeof(*arr));

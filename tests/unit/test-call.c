@@ -1,0 +1,856 @@
+/* test-call.c - unit tests of lib/call: one request to one model against
+ * a tiny server that the test forks on 127.0.0.1 and that speaks the
+ * OpenAI protocol from canned bytes: streaming, usage and its estimate,
+ * cost, retries, dry runs, log rows. */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "call.h"
+#include "tap.h"
+
+/* ==== the server ==== */
+
+/* What to answer on one connection, after reading the whole request. */
+struct reply {
+	int delay_ms;         /* before the first byte */
+	const char *parts[6]; /* written in turn */
+	int pause_ms;         /* between two parts */
+	int hang;             /* then wait for the client to go away */
+};
+
+struct server {
+	pid_t pid;
+	int port;
+	char url[64]; /* "http://127.0.0.1:PORT" */
+	char host[32]; /* "127.0.0.1:PORT" */
+};
+
+static char dir[] = "/tmp/test-call-XXXXXX";
+static char log_path[64]; /* the requests the server received */
+
+static void
+nap_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A socket listening on 127.0.0.1 at a port the system chose. */
+static int
+listen_any(int *port)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+		listen(fd, 16) != 0 ||
+		getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
+		perror("listen");
+		exit(1);
+	}
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+/* Read one request (headers and Content-Length body) into b; 0 on
+ * success. */
+static int
+read_request(int fd, struct buf *b)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	const char *end, *cl;
+	size_t want = 0;
+	char tmp[4096];
+	ssize_t n;
+
+	for (;;) {
+		end = strstr(b->ptr, "\r\n\r\n");
+		if (end && want == 0) {
+			cl = strstr(b->ptr, "\nContent-Length:");
+			if (cl == NULL)
+				cl = strstr(b->ptr, "\ncontent-length:");
+			want = (size_t)(end + 4 - b->ptr) +
+				(cl && cl < end ? strtoul(cl + 16, NULL, 10) : 0);
+		}
+		if (want && b->len >= want)
+			return 0;
+		if (poll(&pfd, 1, 5000) != 1)
+			return -1;
+		n = read(fd, tmp, sizeof(tmp));
+		if (n <= 0)
+			return -1;
+		buf_add(b, tmp, (size_t)n);
+	}
+}
+
+static void
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n) {
+		w = write(fd, p, n);
+		if (w <= 0)
+			return;
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static void
+handle(int fd, const struct reply *r)
+{
+	struct buf rq = BUF_INIT;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char tmp[256];
+	int lfd, i, one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (read_request(fd, &rq) != 0)
+		return;
+	lfd = open(log_path, O_WRONLY | O_APPEND | O_CREAT, 0600);
+	write_all(lfd, "=== request\n", 12);
+	write_all(lfd, rq.ptr, rq.len);
+	write_all(lfd, "\n", 1);
+	close(lfd);
+	nap_ms(r->delay_ms);
+	for (i = 0; i < 6 && r->parts[i]; i++) {
+		if (i && r->pause_ms)
+			nap_ms(r->pause_ms);
+		write_all(fd, r->parts[i], strlen(r->parts[i]));
+	}
+	if (r->hang)
+		while (poll(&pfd, 1, 5000) == 1 && read(fd, tmp, sizeof(tmp)) > 0)
+			;
+	buf_release(&rq);
+}
+
+/* Fork a server that answers n connections with replies[0..n-1], each
+ * in a process of its own, so that they run concurrently. */
+static void
+server_start(struct server *s, const struct reply *replies, size_t n)
+{
+	int lfd = listen_any(&s->port), fd;
+	size_t i;
+
+	snprintf(s->host, sizeof(s->host), "127.0.0.1:%d", s->port);
+	snprintf(s->url, sizeof(s->url), "http://%s", s->host);
+	unlink(log_path);
+	fflush(stdout);
+	s->pid = fork();
+	if (s->pid == 0) {
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGPIPE, SIG_DFL);
+		for (i = 0; i < n; i++) {
+			if ((fd = accept(lfd, NULL, NULL)) < 0)
+				_exit(1);
+			if (fork() == 0) {
+				close(lfd);
+				handle(fd, &replies[i]);
+				_exit(0);
+			}
+			close(fd);
+		}
+		while (wait(NULL) > 0)
+			;
+		_exit(0);
+	}
+	close(lfd);
+}
+
+static void
+server_stop(struct server *s)
+{
+	kill(s->pid, SIGKILL);
+	waitpid(s->pid, NULL, 0);
+}
+
+/* The number of requests the server received, and their text in out. */
+static int
+server_requests(struct buf *out)
+{
+	FILE *fp = fopen(log_path, "r");
+	const char *p;
+	char tmp[4096];
+	size_t n;
+	int count = 0;
+
+	buf_reset(out);
+	if (fp == NULL)
+		return 0;
+	while ((n = fread(tmp, 1, sizeof(tmp), fp)) > 0)
+		buf_add(out, tmp, n);
+	fclose(fp);
+	for (p = out->ptr; (p = strstr(p, "=== request\n")) != NULL; p++)
+		count++;
+	return count;
+}
+
+/* ==== the provider and model, by hand ==== */
+
+static char s_p[] = "p", s_openai[] = "openai", s_nosuch[] = "nosuch",
+	    s_var[] = "TEST_KEY", s_key[] = "sk-test-123", s_ref[] = "p/m",
+	    s_m[] = "m", s_alias[] = "cheap", s_free_ref[] = "p/free",
+	    s_free[] = "free";
+static char base_url[96], key_cmd[160];
+static struct provider prov = { .name = s_p, .type = s_openai,
+	.base_url = base_url, .api_key = s_key, .key_var = s_var,
+	.auth = true, .enabled = true, .retries = -1 };
+/* USD 1 per million input tokens, 2 per million output, 0.5 cached. */
+static struct model priced = { .ref = s_ref, .alias = s_alias,
+	.provider = s_p, .id = s_m, .has_cost = true, .input_cost = 1,
+	.output_cost = 2, .cached_input_cost = 0.5 };
+static struct model unpriced = { .ref = s_free_ref, .provider = s_p,
+	.id = s_free, .cached_input_cost = -1 };
+
+static const struct llm_message msgs[] = { { "user", "Say hi" } };
+
+struct sink {
+	struct buf text;
+	int calls;
+	int fail_with;
+};
+
+static struct sink sink = { BUF_INIT, 0, 0 };
+
+static int
+on_text(void *ud, const char *p, size_t n)
+{
+	struct sink *s = ud;
+
+	buf_add(&s->text, p, n);
+	s->calls++;
+	return s->fail_with;
+}
+
+/* A streaming call of the priced model to the server at port. */
+static void
+setup(struct call *c, const struct server *s)
+{
+	snprintf(base_url, sizeof(base_url), "%s/v1", s->url);
+	call_init(c);
+	c->provider = &prov;
+	c->model = &priced;
+	c->rq.messages = msgs;
+	c->rq.nmessages = 1;
+	c->rq.stream = true;
+	c->retries = 2;
+	c->timeout = 5;
+	c->on_text = on_text;
+	c->ud = &sink;
+	buf_reset(&sink.text);
+	sink.calls = 0;
+	sink.fail_with = 0;
+}
+
+static int
+near(double got, double want)
+{
+	return fabs(got - want) < 1e-12;
+}
+
+static int
+starts_with(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static int
+ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+#define SSE_HEAD                                                       \
+	"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"        \
+	"x-request-id: req-9\r\nConnection: close\r\n\r\n"
+#define CHUNK(text, finish)                                             \
+	"data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\","     \
+	"\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" text "\"}," \
+	"\"finish_reason\":" finish "}]}\n\n"
+#define USAGE(in, out, cached)                                          \
+	"data: {\"id\":\"c1\",\"choices\":[],\"usage\":{\"prompt_tokens\":" \
+	#in ",\"completion_tokens\":" #out ",\"total_tokens\":0,"       \
+	"\"prompt_tokens_details\":{\"cached_tokens\":" #cached "}}}\n\n"
+#define DONE "data: [DONE]\n\n"
+#define ERROR_REPLY(status, headers, json)                              \
+	"HTTP/1.1 " status "\r\nContent-Type: application/json\r\n"      \
+	headers "Connection: close\r\n\r\n" json
+
+/* ==== tests ==== */
+
+static void
+test_stream(void)
+{
+	static const struct reply replies[] = {
+		{ .parts = { SSE_HEAD, CHUNK("Hel", "null"),
+			  CHUNK("lo", "\"stop\""), USAGE(10, 5, 4) DONE },
+			.pause_ms = 150 },
+	};
+	struct server srv;
+	struct call c;
+	struct store_request row;
+	struct buf seen = BUF_INIT;
+
+	server_start(&srv, replies, 1);
+	setup(&c, &srv);
+	c.ref = "cheap";
+	is_int(call_run(&c), LLM_OK, "a streamed answer");
+	is_int(c.st, LLM_OK, "st is set");
+	is_str(sink.text.ptr, "Hello", "text delivered to on_text");
+	is_int(sink.calls, 2, "as it arrived, in two pieces");
+	is_str(c.res.text.ptr, "Hello", "and kept in res.text");
+	ok(c.started, "started");
+	is_int(c.attempts, 1, "one attempt");
+	is_int(c.http_status, 200, "HTTP status");
+	is_str(c.request_id, "req-9", "x-request-id");
+	is_str(c.res.id, "c1", "the response id");
+	is_str(c.res.finish, "stop", "finish reason");
+	is_int(c.input_tokens, 10, "input tokens from the provider");
+	is_int(c.output_tokens, 5, "output tokens");
+	is_int(c.cached_tokens, 4, "cached tokens");
+	ok(!c.tokens_estimated, "not estimated");
+	ok(near(c.cost, (6 * 1 + 4 * 0.5 + 5 * 2) / 1e6),
+		"cost from the model's prices, cached input at its price");
+	if (!near(c.cost, 18e-6))
+		printf("#   cost %.12g\n", c.cost);
+	/* Parts at 0, 150, 300 and 450 ms: the first text at 150 ms, the
+	 * end 300 ms later. */
+	ok(c.ttft_ms >= 140, "ttft: the first text came after ~150 ms");
+	ok(c.latency_ms >= 440, "latency: the last bytes after ~450 ms");
+	ok(c.latency_ms - c.ttft_ms >= 250,
+		"ttft is the first text, not the last");
+	if (c.ttft_ms < 140 || c.latency_ms - c.ttft_ms < 250)
+		printf("#   ttft %ld, latency %ld\n", c.ttft_ms, c.latency_ms);
+	is_str(c.err.ptr, "", "no message");
+
+	is_int(server_requests(&seen), 1, "one request");
+	ok(strstr(seen.ptr, "POST /v1/chat/completions HTTP/1.1\r\n") != NULL,
+		"to the provider's URL");
+	ok(strstr(seen.ptr, "\r\nAuthorization: Bearer sk-test-123\r\n") !=
+			NULL,
+		"with the provider's key");
+	ok(strstr(seen.ptr, "\r\n\r\n{\"model\":\"m\",\"messages\":[{\"role\":"
+			    "\"user\",\"content\":\"Say hi\"}],\"stream\":true,"
+			    "\"stream_options\":{\"include_usage\":true}}\n") !=
+			NULL,
+		"and the request body");
+
+	call_row(&c, "llm-test", "Say hi", &row);
+	is_str(row.tool, "llm-test", "row: tool");
+	is_str(row.model, "cheap", "row: model is the reference given");
+	is_str(row.provider, "p", "row: provider");
+	is_str(row.provider_model, "m", "row: provider_model");
+	is_int(row.step, -1, "row: no step");
+	ok(row.group_id == NULL && row.session == NULL,
+		"row: no group, no session");
+	ok(row.system == NULL, "row: no system");
+	is_str(row.prompt, "Say hi", "row: prompt");
+	is_str(row.response, "Hello", "row: response");
+	is_str(row.status, "ok", "row: status ok");
+	ok(row.error == NULL, "row: error NULL");
+	is_int(row.http_status, 200, "row: http_status");
+	is_int(row.input_tokens, 10, "row: input_tokens");
+	is_int(row.output_tokens, 5, "row: output_tokens");
+	is_int(row.cached_tokens, 4, "row: cached_tokens");
+	ok(!row.tokens_estimated, "row: not estimated");
+	is_int(row.latency_ms, c.latency_ms, "row: latency");
+	is_int(row.ttft_ms, c.ttft_ms, "row: ttft");
+	ok(near(row.cost_usd, c.cost), "row: cost");
+	is_str(row.finish_reason, "stop", "row: finish_reason");
+	is_str(row.finish_reason_raw, "stop", "row: finish_reason_raw");
+	ok(row.temperature == -1, "row: no temperature is -1 (NULL)");
+	is_int(row.max_tokens, 0, "row: no max_tokens");
+	is_int(row.attempts, 1, "row: attempts");
+	is_str(row.response_id, "c1", "row: response_id");
+	call_release(&c);
+	server_stop(&srv);
+	buf_release(&seen);
+}
+
+static void
+test_estimate(void)
+{
+	static const struct reply replies[] = {
+		{ .parts = { SSE_HEAD CHUNK("Hello there", "\"stop\"") DONE } },
+	};
+	struct server srv;
+	struct call c;
+	struct store_request row;
+
+	server_start(&srv, replies, 1);
+	setup(&c, &srv);
+	c.rq.system = "Be brief.";
+	is_int(call_run(&c), LLM_OK, "an answer without usage");
+	ok(c.tokens_estimated, "tokens_estimated");
+	/* (9 + 6 + 4 + 3) / 4 and (11 + 3) / 4 */
+	is_int(c.input_tokens, 5, "input estimated from system and messages");
+	is_int(c.output_tokens, 3, "output estimated from the text");
+	is_int(c.cached_tokens, -1, "cached unknown");
+	ok(near(c.cost, (5 * 1 + 3 * 2) / 1e6), "cost of the estimate");
+	call_row(&c, "llm-test", "Say hi", &row);
+	ok(row.tokens_estimated, "row: tokens_estimated");
+	is_str(row.model, "p/m", "row: model is the model's ref without one");
+	is_str(row.system, "Be brief.", "row: system");
+	is_int(row.cached_tokens, -1, "row: cached NULL");
+	call_release(&c);
+	server_stop(&srv);
+}
+
+static void
+test_whole(void)
+{
+	static const struct reply replies[] = {
+		{ .parts = { "HTTP/1.1 200 OK\r\nContent-Type: application/json"
+			     "\r\nContent-Length: 193\r\n\r\n"
+			     "{\"id\":\"r1\",\"object\":\"chat.completion\","
+			     "\"choices\":[{\"index\":0,\"message\":{\"role\":"
+			     "\"assistant\",\"content\":\"Whole answer\"},"
+			     "\"finish_reason\":\"length\"}],\"usage\":"
+			     "{\"prompt_tokens\":3,\"completion_tokens\":2}}" } },
+	};
+	struct server srv;
+	struct call c;
+	struct buf seen = BUF_INIT;
+
+	server_start(&srv, replies, 1);
+	setup(&c, &srv);
+	c.model = &unpriced;
+	c.rq.stream = false;
+	is_int(call_run(&c), LLM_OK, "a whole (unstreamed) answer");
+	is_str(sink.text.ptr, "Whole answer", "given to on_text");
+	is_int(sink.calls, 1, "at once");
+	is_str(c.res.finish, "length", "finish reason");
+	is_int(c.input_tokens, 3, "input tokens");
+	is_int(c.output_tokens, 2, "output tokens");
+	ok(c.cost == -1, "no prices: cost < 0");
+	ok(c.ttft_ms >= 0 && c.ttft_ms <= c.latency_ms, "ttft set");
+	server_requests(&seen);
+	ok(strstr(seen.ptr, "\"stream\"") == NULL, "no stream in the body");
+	ok(strstr(seen.ptr, "\"model\":\"free\"") != NULL, "the model's id");
+	call_release(&c);
+	server_stop(&srv);
+	buf_release(&seen);
+}
+
+static void
+test_retries(void)
+{
+	static const struct reply replies[] = {
+		/* retried, then success */
+		{ .parts = { ERROR_REPLY("503 Service Unavailable",
+			"Retry-After: 0\r\n",
+			"{\"error\":{\"message\":\"overloaded\"}}") } },
+		{ .parts = { SSE_HEAD CHUNK("ok", "\"stop\"") DONE } },
+		/* retries exhausted; a wait longer than any backoff */
+		{ .parts = { ERROR_REPLY("503 Service Unavailable",
+			"retry-after-ms: 600\r\n",
+			"{\"error\":{\"message\":\"overloaded\"}}") } },
+		{ .parts = { ERROR_REPLY("529 Overloaded", "retry-after-ms: 0\r\n",
+			"{\"error\":{\"message\":\"overloaded\"}}") } },
+		/* 400: never retried */
+		{ .parts = { ERROR_REPLY("400 Bad Request", "",
+			"{\"error\":{\"message\":\"bad param\","
+			"\"type\":\"invalid_request_error\"}}") } },
+		{ .parts = { SSE_HEAD CHUNK("no", "\"stop\"") DONE } },
+		/* text, then an error in the stream: not retried */
+		{ .parts = { SSE_HEAD CHUNK("partial", "null"),
+			  "data: {\"error\":{\"message\":\"boom\",\"type\":"
+			  "\"server_error\"}}\n\n" },
+			.pause_ms = 50 },
+		{ .parts = { SSE_HEAD CHUNK("no", "\"stop\"") DONE } },
+		/* 429 asking for more than 120 s: not retried */
+		{ .parts = { ERROR_REPLY("429 Too Many Requests",
+			"Retry-After: 600\r\n",
+			"{\"error\":{\"message\":\"slow down\"}}") } },
+		/* 503 with x-should-retry: false */
+		{ .parts = { ERROR_REPLY("503 Service Unavailable",
+			"x-should-retry: false\r\n", "down") } },
+		/* 401 */
+		{ .parts = { ERROR_REPLY("401 Unauthorized", "",
+			"{\"error\":{\"message\":\"Incorrect API key\"}}") } },
+		/* 400 with x-should-retry: true, then success */
+		{ .parts = { ERROR_REPLY("400 Bad Request",
+			"x-should-retry: true\r\nRetry-After: 0\r\n", "{}") } },
+		{ .parts = { SSE_HEAD CHUNK("again", "\"stop\"") DONE } },
+	};
+	struct server srv;
+	struct call c;
+	struct store_request row;
+	struct buf seen = BUF_INIT;
+	double t;
+
+	server_start(&srv, replies, sizeof(replies) / sizeof(replies[0]));
+
+	setup(&c, &srv);
+	is_int(call_run(&c), LLM_OK, "503, then success");
+	is_int(c.attempts, 2, "after 2 attempts");
+	is_str(sink.text.ptr, "ok", "the text of the second");
+	is_int(c.http_status, 200, "the last HTTP status");
+	is_str(c.err.ptr, "", "no message left over");
+	is_int(server_requests(&seen), 2, "the server got two requests");
+	call_release(&c);
+
+	setup(&c, &srv);
+	c.retries = 1;
+	t = now();
+	is_int(call_run(&c), LLM_ERR_UNAVAILABLE, "503, 529: retries exhausted");
+	t = now() - t;
+	ok(t >= 0.59, "retry-after-ms: 600 was waited for (backoff alone is "
+		      "at most 0.5 s)");
+	is_int(c.attempts, 2, "1 + 1 retry");
+	is_str(c.err.ptr, "p: HTTP 529: overloaded (after 2 attempts)",
+		"the last error, with the attempts");
+	is_int(c.http_status, 529, "the last status");
+	is_str(c.res.finish, "error", "finish reason error");
+	is_int(c.input_tokens, -1, "a failure before any answer: no tokens");
+	ok(c.cost == -1, "and no cost");
+	ok(!c.tokens_estimated, "and no estimate");
+	call_row(&c, "llm-test", "Say hi", &row);
+	is_str(row.status, "error", "row: status error");
+	is_str(row.error, "p: HTTP 529: overloaded (after 2 attempts)",
+		"row: the message");
+	is_int(row.http_status, 529, "row: http_status");
+	is_int(row.attempts, 2, "row: attempts");
+	is_str(row.response, "", "row: empty response");
+	call_release(&c);
+
+	setup(&c, &srv);
+	is_int(call_run(&c), LLM_ERR_DATA, "400 is bad data");
+	is_int(c.attempts, 1, "and is not retried");
+	is_str(c.err.ptr, "p: HTTP 400: bad param", "its message");
+	is_int(server_requests(&seen), 5, "no second request");
+	call_release(&c);
+	/* The server's spare reply for a wrong retry is used up here. */
+	setup(&c, &srv);
+	call_run(&c);
+	call_release(&c);
+
+	setup(&c, &srv);
+	is_int(call_run(&c), LLM_ERR_UNAVAILABLE,
+		"an error in the stream after text");
+	is_int(c.attempts, 1, "is not retried once text was delivered");
+	ok(c.started, "started");
+	is_str(sink.text.ptr, "partial", "the text was delivered");
+	is_str(c.err.ptr, "p: error in the stream: boom", "its message");
+	ok(c.tokens_estimated && c.output_tokens == 2,
+		"what arrived is estimated");
+	is_int(server_requests(&seen), 7, "no second request");
+	call_release(&c);
+	setup(&c, &srv);
+	call_run(&c);
+	call_release(&c);
+
+	setup(&c, &srv);
+	is_int(call_run(&c), LLM_ERR_TEMP, "429 with Retry-After: 600");
+	is_int(c.attempts, 1, "is not retried (over 120 s)");
+	is_str(c.err.ptr, "p: HTTP 429: slow down", "its message");
+	call_release(&c);
+
+	setup(&c, &srv);
+	is_int(call_run(&c), LLM_ERR_UNAVAILABLE, "503 with x-should-retry: "
+						  "false");
+	is_int(c.attempts, 1, "is not retried");
+	is_str(c.err.ptr, "p: HTTP 503: down", "a text body's first line");
+	call_release(&c);
+
+	setup(&c, &srv);
+	is_int(call_run(&c), LLM_ERR_AUTH, "401");
+	is_int(c.attempts, 1, "is not retried");
+	is_str(c.err.ptr, "p: HTTP 401: Incorrect API key; check TEST_KEY",
+		"names the variable to check");
+	call_release(&c);
+
+	setup(&c, &srv);
+	is_int(call_run(&c), LLM_OK, "400 with x-should-retry: true");
+	is_int(c.attempts, 2, "is retried");
+	call_release(&c);
+
+	server_stop(&srv);
+	buf_release(&seen);
+}
+
+static void
+test_failures(void)
+{
+	static const struct reply replies[] = {
+		{ .parts = { SSE_HEAD CHUNK("a", "null") CHUNK("b", "null")
+				CHUNK("c", "\"stop\"") DONE } },
+		{ .hang = 1 },
+		{ .parts = { "HTTP/1.1 200 OK\r\nContent-Length: 999\r\n\r\n",
+			  CHUNK("cut", "null") },
+			.pause_ms = 50 },
+	};
+	struct server srv, dead;
+	struct call c;
+	struct store_request row;
+	struct buf want = BUF_INIT;
+	int fd;
+
+	server_start(&srv, replies, 3);
+
+	setup(&c, &srv);
+	sink.fail_with = LLM_ERR_PIPE;
+	is_int(call_run(&c), LLM_ERR_PIPE, "on_text's status ends the call");
+	is_int(sink.calls, 1, "after the first piece");
+	is_str(c.err.ptr, "", "a closed reader needs no message");
+	is_int(c.attempts, 1, "no retry");
+	call_row(&c, "llm-test", "Say hi", &row);
+	is_str(row.status, "ok", "row: a closed pipe is ok");
+	ok(row.error == NULL, "row: no error");
+	call_release(&c);
+
+	setup(&c, &srv);
+	c.timeout = 0.3;
+	is_int(call_run(&c), LLM_ERR_TEMP, "a timeout");
+	buf_setf(&want, "'%s' timed out after 0.3 s", srv.host);
+	is_str(c.err.ptr, want.ptr, "its message");
+	call_release(&c);
+
+	setup(&c, &srv);
+	is_int(call_run(&c), LLM_ERR_DATA, "a stream cut short");
+	is_str(sink.text.ptr, "cut", "what arrived was delivered");
+	is_int(c.attempts, 1, "no retry after text");
+	buf_setf(&want, "reply from '%s' cut short: ", srv.host);
+	ok(starts_with(c.err.ptr, want.ptr), "its message");
+	call_release(&c);
+	server_stop(&srv);
+
+	fd = listen_any(&dead.port);
+	close(fd);
+	snprintf(dead.url, sizeof(dead.url), "http://127.0.0.1:%d", dead.port);
+	setup(&c, &dead);
+	c.retries = 1;
+	is_int(call_run(&c), LLM_ERR_UNAVAILABLE, "connection refused");
+	is_int(c.attempts, 2, "is retried");
+	buf_setf(&want, "cannot connect to '127.0.0.1:%d': ", dead.port);
+	ok(starts_with(c.err.ptr, want.ptr) &&
+			ends_with(c.err.ptr, " (after 2 attempts)"),
+		"its message, with the attempts");
+	if (!starts_with(c.err.ptr, want.ptr))
+		printf("#   got: '%s'\n", c.err.ptr);
+	is_int(c.http_status, 0, "no HTTP status");
+	call_row(&c, "llm-test", "Say hi", &row);
+	ok(row.http_status == 0 && row.input_tokens == -1 &&
+			row.cost_usd < 0,
+		"row: no status, tokens or cost (NULL)");
+	ok(row.ttft_ms < 0, "row: no ttft (NULL)");
+	call_release(&c);
+
+	/* No key: nothing is sent. */
+	setup(&c, &dead);
+	prov.api_key = NULL;
+	is_int(call_run(&c), LLM_ERR_AUTH, "a missing key");
+	is_str(c.err.ptr, "no API key for provider 'p': set TEST_KEY",
+		"names the variable");
+	is_int(c.attempts, 0, "no attempt");
+	ok(c.latency_ms >= 0, "latency is still set");
+	prov.api_key = s_key;
+	call_release(&c);
+
+	prov.type = s_nosuch;
+	setup(&c, &dead);
+	is_int(call_run(&c), LLM_ERR_CONFIG, "a type without ops");
+	is_str(c.err.ptr, "provider type 'nosuch' of 'p' is not implemented in "
+			  "this version; use an openai-type provider",
+		"its message");
+	call_release(&c);
+	prov.type = s_openai;
+	buf_release(&want);
+}
+
+static void
+test_dry_run(void)
+{
+	struct server none = { .url = "http://example.invalid:1" };
+	struct buf out = BUF_INIT, want = BUF_INIT, ran = BUF_INIT;
+	struct call c;
+	struct stat sb;
+
+	buf_setf(&ran, "%s/ran", dir);
+	snprintf(key_cmd, sizeof(key_cmd), "touch '%s'; echo sk-from-cmd",
+		ran.ptr);
+	prov.api_key = NULL;
+	prov.api_key_cmd = key_cmd;
+	priced.has_temperature = true;
+	priced.temperature = 0.5;
+	priced.max_tokens = 100;
+
+	setup(&c, &none);
+	is_int(call_dry_run(&c, &out), LLM_OK, "call_dry_run");
+	is_str(out.ptr,
+		"POST http://example.invalid:1/v1/chat/completions\n"
+		"Content-Type: application/json\n"
+		"Accept: text/event-stream\n"
+		"Authorization: Bearer ***\n"
+		"\n"
+		"{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":"
+		"\"Say hi\"}],\"temperature\":0.5,\"max_tokens\":100,"
+		"\"stream\":true,\"stream_options\":{\"include_usage\":true}}\n",
+		"the request, key redacted, the model's defaults applied");
+	ok(stat(ran.ptr, &sb) != 0, "api_key_cmd was not run");
+	ok(strstr(out.ptr, "sk-") == NULL, "no key in the output");
+	call_release(&c);
+
+	buf_reset(&out);
+	setup(&c, &none);
+	c.rq.has_temperature = true;
+	c.rq.temperature = 0;
+	c.rq.max_tokens = 7;
+	c.rq.stream = false;
+	prov.auth = false;
+	prov.api_key_cmd = NULL;
+	call_dry_run(&c, &out);
+	is_str(out.ptr,
+		"POST http://example.invalid:1/v1/chat/completions\n"
+		"Content-Type: application/json\n"
+		"Accept: application/json\n"
+		"\n"
+		"{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":"
+		"\"Say hi\"}],\"temperature\":0,\"max_tokens\":7}\n",
+		"the caller's values over the model's; no key, no header");
+	call_release(&c);
+
+	prov.type = s_nosuch;
+	buf_reset(&out);
+	setup(&c, &none);
+	is_int(call_dry_run(&c, &out), LLM_ERR_CONFIG,
+		"dry run of a type without ops");
+	is_str(out.ptr, "", "prints nothing");
+	call_release(&c);
+
+	prov.type = s_openai;
+	prov.auth = true;
+	prov.api_key = s_key;
+	priced.has_temperature = false;
+	priced.max_tokens = 0;
+	unlink(ran.ptr);
+	buf_release(&out);
+	buf_release(&want);
+	buf_release(&ran);
+}
+
+/* call_row on outcomes set by hand. */
+static void
+test_row(void)
+{
+	static const struct {
+		enum llm_status st;
+		const char *status;
+	} map[] = {
+		{ LLM_OK, "ok" },
+		{ LLM_ERR_PIPE, "ok" },
+		{ LLM_ERR_INTERRUPTED, "interrupted" },
+		{ LLM_ERR_TERMINATED, "interrupted" },
+		{ LLM_ERR_TEMP, "error" },
+		{ LLM_ERR_UNAVAILABLE, "error" },
+		{ LLM_ERR_AUTH, "error" },
+		{ LLM_ERR_DATA, "error" },
+		{ LLM_ERR_CONFIG, "error" },
+		{ LLM_ERR_IO, "error" },
+	};
+	struct store_request row;
+	struct call c;
+	char name[64];
+	size_t i;
+
+	call_init(&c);
+	c.provider = &prov;
+	c.model = &priced;
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		c.st = map[i].st;
+		call_row(&c, "t", "p", &row);
+		snprintf(name, sizeof(name), "row: status %d is %s",
+			(int)map[i].st, map[i].status);
+		is_str(row.status, map[i].status, name);
+	}
+
+	c.st = LLM_ERR_INTERRUPTED;
+	buf_setf(&c.err, "interrupted");
+	call_row(&c, "t", "p", &row);
+	is_str(row.error, "interrupted", "row: an interruption's message");
+	c.st = LLM_OK;
+	call_row(&c, "t", "p", &row);
+	ok(row.error == NULL, "row: no error when ok, whatever err holds");
+	c.st = LLM_ERR_TEMP;
+	buf_reset(&c.err);
+	call_row(&c, "t", "p", &row);
+	ok(row.error == NULL, "row: an empty message is NULL");
+
+	c.rq.system = "";
+	call_row(&c, "t", "p", &row);
+	ok(row.system == NULL, "row: an empty system is NULL");
+	c.rq.has_temperature = true;
+	c.rq.temperature = 0;
+	c.rq.max_tokens = 64;
+	call_row(&c, "t", "p", &row);
+	ok(row.temperature == 0, "row: temperature 0 is kept");
+	is_int(row.max_tokens, 64, "row: max_tokens");
+	is_int(row.attempts, 0, "row: attempts as counted");
+	is_int(row.latency_ms, -1, "row: latency -1 until run (NULL)");
+	is_int(row.input_tokens, -1, "row: tokens -1 until run (NULL)");
+	ok(row.cost_usd < 0, "row: cost < 0 until run (NULL)");
+	ok(row.finish_reason == NULL && row.finish_reason_raw == NULL &&
+			row.response_id == NULL,
+		"row: no finish reason or id (NULL)");
+	is_str(row.model, "p/m", "row: the model's ref without c.ref");
+	call_release(&c);
+}
+
+int
+main(void)
+{
+	if (mkdtemp(dir) == NULL) {
+		perror(dir);
+		return 1;
+	}
+	snprintf(log_path, sizeof(log_path), "%s/requests", dir);
+	signal(SIGPIPE, SIG_IGN);
+
+	test_stream();
+	test_estimate();
+	test_whole();
+	test_retries();
+	test_failures();
+	test_dry_run();
+	test_row();
+
+	buf_release(&sink.text);
+	unlink(log_path);
+	rmdir(dir);
+	return tap_done();
+}

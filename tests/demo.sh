@@ -44,6 +44,9 @@ step() {
 step 'echo "Hello from a pipeline" | llm-chat -m local/echo'
 echo "Hello from a pipeline" | llm-chat -m local/echo
 
+step 'echo "offline" | llm-chat -m mock/echo    # the mock provider: no network at all'
+echo "offline" | llm-chat -m mock/echo
+
 step 'llm-chat -m local/utf8+split    # bytes split anywhere on the wire'
 llm-chat -m local/utf8+split hi </dev/null
 
@@ -65,6 +68,15 @@ step 'llm-chat -m local/fail-429    # a rate limit: exit code 75'
 code=0
 llm-chat --retries 0 -m local/fail-429 hi </dev/null || code=$?
 echo "exit code $code" >&2
+
+step 'llm-providers local mock groq    # what is configured, and its status'
+llm-providers local mock groq
+
+step 'llm-providers --check local    # a live probe, as a cron health check would'
+llm-providers --check local
+
+step 'llm-providers --models --tag cheap'
+llm-providers --models --tag cheap
 
 step 'the log: sqlite3 llm.db "select ... from requests"'
 sqlite3 -header -column "$T/llm.db" "select id, model, status, input_tokens

@@ -882,6 +882,7 @@ struct spec {
 	const char *eol;  /* SSE line end */
 	bool comments, nospace, multiline, fields, split, ascii, nousage;
 	bool words, cut, malformed, midstream_error, hang, close;
+	bool thinking, blocked;
 	long delay, gap;  /* ms */
 	long fail, failfirst;
 	char *finish;     /* NULL: "stop" */
@@ -971,6 +972,10 @@ spec_option(struct spec *sp, const char *tok)
 		sp->hang = true;
 	else if (strcmp(tok, "close") == 0)
 		sp->close = true;
+	else if (strcmp(tok, "thinking") == 0)
+		sp->thinking = true;
+	else if (strcmp(tok, "blocked") == 0)
+		sp->blocked = true;
 	else if (opt_num(tok, "delay", 0, 600000, &sp->delay) ||
 		 opt_num(tok, "gap", 0, 600000, &sp->gap) ||
 		 opt_num(tok, "fail", 400, 599, &sp->fail) ||
@@ -1070,27 +1075,35 @@ prompt_tokens(const cJSON *messages)
 	return p;
 }
 
+/*
+ * The `params` reply: compact JSON of the nkeys keys of src (null when
+ * absent; src may be NULL), then "messages": the number of messages the
+ * protocol's request had.
+ */
 static void
-reply_params(const cJSON *req, const cJSON *messages, struct sb *out)
+reply_params(const cJSON *src, const char *const *keys, size_t nkeys,
+	     int nmessages, struct sb *out)
 {
-	static const char *const keys[] = { "temperature", "top_p",
-		"max_tokens", "max_completion_tokens", "stop" };
 	cJSON *o = cJSON_CreateObject();
 	const cJSON *v;
 	size_t i;
 
-	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-		v = cJSON_GetObjectItemCaseSensitive(req, keys[i]);
+	for (i = 0; i < nkeys; i++) {
+		v = cJSON_GetObjectItemCaseSensitive(src, keys[i]);
 		cJSON_AddItemToObject(o, keys[i], v ? cJSON_Duplicate(v, 1)
 						    : cJSON_CreateNull());
 	}
-	cJSON_AddNumberToObject(o, "messages", cJSON_GetArraySize(messages));
+	cJSON_AddNumberToObject(o, "messages", nmessages);
 	json_emit(out, o, false);
 }
 
-/* The reply text that the base name asks for. */
+/*
+ * The reply text that the base name asks for.  messages are the request's
+ * messages in OpenAI's form ({role, content}, a system prompt as a
+ * "system" message); params is the `params` reply.
+ */
 static void
-reply_make(const struct spec *sp, const cJSON *req, const cJSON *messages,
+reply_make(const struct spec *sp, const cJSON *messages, const char *params,
 	   struct sb *out)
 {
 	static const char lorem[] = "lorem ipsum dolor sit amet ";
@@ -1119,7 +1132,7 @@ reply_make(const struct spec *sp, const cJSON *req, const cJSON *messages,
 		}
 		break;
 	case BASE_PARAMS:
-		reply_params(req, messages, out);
+		sb_adds(out, params);
 		return;
 	case BASE_BIG:
 		for (left = sp->big; left > 0; left -= (long)k) {
@@ -1202,20 +1215,26 @@ json_break(const char *s)
 	return 0;
 }
 
-/* ==== OpenAI Chat Completions (PROTOCOLS.md section 1) ==== */
+/* ==== serving a chat request (every protocol) ==== */
 
-struct oai {
+/* One answer being written, in any protocol. */
+struct gen {
 	struct conn *c;
 	const struct spec *sp;
-	const char *model;
-	bool include_usage;
+	const char *model;  /* the model string */
+	const char *finish; /* finish-X, or the protocol's usual reason */
+	bool include_usage; /* OpenAI's stream_options.include_usage */
+	bool azure;         /* OpenAI chunks with Azure's filter results */
 	long ptok, ctok;
 	int nevents;
 };
 
-/* Write one SSE event whose data is `data`, shaped by the options. */
+/*
+ * Write one SSE event whose data is `data`, shaped by the options; name
+ * NULL: no event: line (unless `fields`), else "event: NAME".
+ */
 static int
-oai_event(struct oai *o, const char *data)
+sse_send(struct gen *o, const char *name, const char *data)
 {
 	const struct spec *sp = o->sp;
 	const char *pfx = sp->nospace ? "data:" : "data: ";
@@ -1229,8 +1248,12 @@ oai_event(struct oai *o, const char *data)
 	o->nevents++;
 	if (sp->comments)
 		sb_addf(&ev, ": keep-alive%s", sp->eol);
+	if (name != NULL)
+		sb_addf(&ev, "%s%s%s", sp->nospace ? "event:" : "event: ",
+			name, sp->eol);
 	if (sp->fields)
-		sb_addf(&ev, "event: message%sid: %d%sretry: 3000%s", sp->eol,
+		sb_addf(&ev, "%s%sid: %d%sretry: 3000%s",
+			name ? "" : "event: message", name ? "" : sp->eol,
 			o->nevents, sp->eol, sp->eol);
 	cut = sp->multiline ? json_break(data) : 0;
 	if (cut > 0) {
@@ -1246,11 +1269,189 @@ oai_event(struct oai *o, const char *data)
 }
 
 /*
+ * Whether this is the first request with this model string that the
+ * server has seen; records it.  The set is a file shared by all the
+ * children, under an fcntl() lock.
+ */
+static bool
+seen_first(const char *model)
+{
+	struct flock fl;
+	struct stat st;
+	char *all = NULL, *p, *end;
+	bool first = true;
+	size_t mlen = strlen(model) + 1;
+
+	memset(&fl, 0, sizeof fl);
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	while (fcntl(srv.seen_fd, F_SETLKW, &fl) < 0)
+		if (errno != EINTR)
+			return true;
+	if (fstat(srv.seen_fd, &st) < 0)
+		goto out;
+	all = xrealloc(NULL, (size_t)st.st_size + 1);
+	if (pread(srv.seen_fd, all, (size_t)st.st_size, 0) != st.st_size)
+		goto out;
+	all[st.st_size] = '\0';
+	end = all + st.st_size;
+	/* entries are NUL-terminated model strings */
+	for (p = all; p < end; p += strlen(p) + 1) {
+		if (strcmp(p, model) == 0) {
+			first = false;
+			goto out;
+		}
+	}
+	if (pwrite(srv.seen_fd, model, mlen, st.st_size) != (ssize_t)mlen)
+		goto out;
+out:
+	fl.l_type = F_UNLCK;
+	fcntl(srv.seen_fd, F_SETLK, &fl);
+	free(all);
+	return first;
+}
+
+/* What a protocol brings to chat_serve(). */
+struct proto {
+	const char *finish; /* the usual finish reason */
+	/* fail-CODE, and 404 for an unknown model */
+	int (*fail)(struct conn *c, long code, const char *model);
+	/* 400 for a bad model option, with msg */
+	int (*bad)(struct conn *c, const char *msg);
+	int (*stream)(struct gen *o, const char *reply, size_t n);
+	int (*whole)(struct gen *o, const char *reply, size_t n);
+};
+
+/* A chat request, whatever its protocol, as chat_serve() needs it. */
+struct chatreq {
+	cJSON *msgs;        /* [{role, content}], a system prompt first */
+	const char *model;  /* the model string (borrowed) */
+	bool stream;
+	bool include_usage;
+	bool azure;
+	struct sb params;   /* the `params` reply */
+};
+
+static void
+chatreq_release(struct chatreq *cr)
+{
+	cJSON_Delete(cr->msgs);
+	cr->msgs = NULL;
+	sb_free(&cr->params);
+}
+
+/*
+ * The model string's behaviour, in the order of the README: hang, then
+ * delay-, then failfirst-, then fail-, then the reply.
+ */
+static int
+chat_serve(struct conn *c, const struct proto *pr, struct chatreq *cr)
+{
+	struct spec sp;
+	struct sb err = SB_INIT, reply = SB_INIT;
+	struct gen o;
+	int rc, status;
+
+	memset(&sp, 0, sizeof sp);
+	status = spec_parse(&sp, cr->model, &err);
+	if (status != 0) {
+		rc = status == 404 ? pr->fail(c, 404, cr->model)
+				   : pr->bad(c, err.ptr);
+		goto out;
+	}
+	if (sp.hang) {
+		wait_ms(c->fd, HANG_MS, true);
+		rc = -1;
+		goto out;
+	}
+	if (sp.delay > 0 && wait_ms(c->fd, sp.delay, false) < 0) {
+		rc = -1;
+		goto out;
+	}
+	c->split = sp.split;
+	if (sp.failfirst && seen_first(cr->model)) {
+		rc = pr->fail(c, sp.failfirst, cr->model);
+		goto out;
+	}
+	if (sp.fail) {
+		rc = pr->fail(c, sp.fail, cr->model);
+		goto out;
+	}
+	reply_make(&sp, cr->msgs, sb_str(&cr->params), &reply);
+	memset(&o, 0, sizeof o);
+	o.c = c;
+	o.sp = &sp;
+	o.model = cr->model;
+	o.finish = sp.finish ? sp.finish : pr->finish;
+	o.include_usage = cr->include_usage;
+	o.azure = cr->azure;
+	o.ptok = prompt_tokens(cr->msgs);
+	o.ctok = count_words(sb_str(&reply), reply.len);
+	if (cr->stream)
+		rc = pr->stream(&o, sb_str(&reply), reply.len);
+	else
+		rc = pr->whole(&o, sb_str(&reply), reply.len);
+out:
+	spec_release(&sp);
+	sb_free(&reply);
+	sb_free(&err);
+	return rc;
+}
+
+/* ==== OpenAI Chat Completions (PROTOCOLS.md section 1) ==== */
+
+static int
+oai_event(struct gen *o, const char *data)
+{
+	return sse_send(o, NULL, data);
+}
+
+/* Azure's prompt_filter_results: nothing filtered. */
+static cJSON *
+azure_filters(void)
+{
+	static const char *const cats[] = { "hate", "self_harm", "sexual",
+		"violence" };
+	cJSON *a = cJSON_CreateArray(), *f = cJSON_CreateObject(), *r, *x;
+	size_t i;
+
+	cJSON_AddNumberToObject(f, "prompt_index", 0);
+	r = cJSON_AddObjectToObject(f, "content_filter_results");
+	for (i = 0; i < sizeof cats / sizeof cats[0]; i++) {
+		x = cJSON_AddObjectToObject(r, cats[i]);
+		cJSON_AddFalseToObject(x, "filtered");
+		cJSON_AddStringToObject(x, "severity", "safe");
+	}
+	cJSON_AddItemToArray(a, f);
+	return a;
+}
+
+/* Azure's first event: filter results only, empty choices and id. */
+static int
+azure_filter_chunk(struct gen *o)
+{
+	cJSON *j = cJSON_CreateObject();
+	struct sb out = SB_INIT;
+	int rc;
+
+	cJSON_AddArrayToObject(j, "choices");
+	cJSON_AddNumberToObject(j, "created", 0);
+	cJSON_AddStringToObject(j, "id", "");
+	cJSON_AddStringToObject(j, "model", "");
+	cJSON_AddStringToObject(j, "object", "");
+	cJSON_AddItemToObject(j, "prompt_filter_results", azure_filters());
+	json_emit(&out, j, o->sp->ascii);
+	rc = oai_event(o, out.ptr);
+	sb_free(&out);
+	return rc;
+}
+
+/*
  * A chat.completion.chunk.  delta NULL: the usage chunk ("choices":[]).
  * finish NULL: "finish_reason":null.  Consumes delta.
  */
 static int
-oai_chunk(struct oai *o, cJSON *delta, const char *finish)
+oai_chunk(struct gen *o, cJSON *delta, const char *finish)
 {
 	cJSON *j = cJSON_CreateObject(), *choices, *ch, *u;
 	struct sb out = SB_INIT;
@@ -1311,7 +1512,7 @@ oai_delta(const char *role, const char *content, size_t len)
  * has been ended, 0 to go on, -1 on a write error.
  */
 static int
-oai_inject(struct oai *o)
+oai_inject(struct gen *o)
 {
 	static const char bad[] = "{\"choices\":[{\"delta\":{\"content\":";
 	static const char err[] = "{\"error\":{\"message\":\"The server had "
@@ -1329,7 +1530,7 @@ oai_inject(struct oai *o)
 }
 
 static int
-oai_stream(struct oai *o, const char *reply, size_t rlen)
+oai_stream(struct gen *o, const char *reply, size_t rlen)
 {
 	const struct spec *sp = o->sp;
 	struct piece *pieces = NULL;
@@ -1348,6 +1549,8 @@ oai_stream(struct oai *o, const char *reply, size_t rlen)
 		if (conn_chunk(o->c, pre.ptr, pre.len) < 0)
 			goto out;
 	}
+	if (o->azure && azure_filter_chunk(o) < 0)
+		goto out;
 	if (oai_chunk(o, oai_delta("assistant", "", 0), NULL) < 0)
 		goto out;
 	for (i = 0; i < n; i++) {
@@ -1374,7 +1577,7 @@ oai_stream(struct oai *o, const char *reply, size_t rlen)
 		}
 	}
 	if (oai_chunk(o, cJSON_CreateObject(),
-		      sp->finish ? sp->finish : "stop") < 0)
+		      o->finish) < 0)
 		goto out;
 	if (o->include_usage && !sp->nousage && oai_chunk(o, NULL, NULL) < 0)
 		goto out;
@@ -1388,7 +1591,7 @@ out:
 }
 
 static int
-oai_whole(struct oai *o, const char *reply)
+oai_whole(struct gen *o, const char *reply)
 {
 	static const char html[] = "<html>oops</html>";
 	const struct spec *sp = o->sp;
@@ -1418,7 +1621,7 @@ oai_whole(struct oai *o, const char *reply)
 	cJSON_AddNullToObject(m, "refusal");
 	cJSON_AddNullToObject(ch, "logprobs");
 	cJSON_AddStringToObject(ch, "finish_reason",
-				sp->finish ? sp->finish : "stop");
+				o->finish);
 	if (!sp->nousage) {
 		u = cJSON_AddObjectToObject(j, "usage");
 		cJSON_AddNumberToObject(u, "prompt_tokens", (double)o->ptok);
@@ -1432,6 +1635,9 @@ oai_whole(struct oai *o, const char *reply)
 		cJSON_AddNumberToObject(d, "reasoning_tokens", 0);
 	}
 	cJSON_AddStringToObject(j, "system_fingerprint", "fp_fake");
+	if (o->azure)
+		cJSON_AddItemToObject(j, "prompt_filter_results",
+				      azure_filters());
 	json_emit(&out, j, sp->ascii);
 	if (sp->cut) {
 		/* promise all of it, send half, close */
@@ -1521,60 +1727,52 @@ oai_fail(struct conn *c, long code, const char *model)
 	return rc;
 }
 
-/*
- * Whether this is the first request with this model string that the
- * server has seen; records it.  The set is a file shared by all the
- * children, under an fcntl() lock.
- */
-static bool
-seen_first(const char *model)
+/* 400 for a bad model option, as OpenAI words a bad request. */
+static int
+oai_bad(struct conn *c, const char *msg)
 {
-	struct flock fl;
-	struct stat st;
-	char *all = NULL, *p, *end;
-	bool first = true;
-	size_t mlen = strlen(model) + 1;
-
-	memset(&fl, 0, sizeof fl);
-	fl.l_type = F_WRLCK;
-	fl.l_whence = SEEK_SET;
-	while (fcntl(srv.seen_fd, F_SETLKW, &fl) < 0)
-		if (errno != EINTR)
-			return true;
-	if (fstat(srv.seen_fd, &st) < 0)
-		goto out;
-	all = xrealloc(NULL, (size_t)st.st_size + 1);
-	if (pread(srv.seen_fd, all, (size_t)st.st_size, 0) != st.st_size)
-		goto out;
-	all[st.st_size] = '\0';
-	end = all + st.st_size;
-	/* entries are NUL-terminated model strings */
-	for (p = all; p < end; p += strlen(p) + 1) {
-		if (strcmp(p, model) == 0) {
-			first = false;
-			goto out;
-		}
-	}
-	if (pwrite(srv.seen_fd, model, mlen, st.st_size) != (ssize_t)mlen)
-		goto out;
-out:
-	fl.l_type = F_UNLCK;
-	fcntl(srv.seen_fd, F_SETLK, &fl);
-	free(all);
-	return first;
+	return send_error(c, 400, NULL, msg, "invalid_request_error", NULL,
+			  NULL);
 }
 
 static int
-oai_chat(struct conn *c)
+oai_whole_n(struct gen *o, const char *reply, size_t n)
+{
+	(void)n;
+	return oai_whole(o, reply);
+}
+
+static const struct proto azure_proto; /* defined with Azure's errors */
+
+static const struct proto oai_proto = {
+	"stop", oai_fail, oai_bad, oai_stream, oai_whole_n,
+};
+
+/* The `params` keys of an OpenAI request. */
+static void
+oai_params(const cJSON *req, const cJSON *messages, struct sb *out)
+{
+	static const char *const keys[] = { "temperature", "top_p",
+		"max_tokens", "max_completion_tokens", "stop" };
+
+	reply_params(req, keys, sizeof keys / sizeof keys[0],
+		     cJSON_GetArraySize(messages), out);
+}
+
+/*
+ * POST …/chat/completions; azure: the deployment of an Azure URL, which
+ * is then the model string, or "" for Azure's v1 form (model in the
+ * body); NULL for OpenAI itself.
+ */
+static int
+oai_chat(struct conn *c, const char *azure)
 {
 	const cJSON *model, *messages, *opts;
 	cJSON *req;
-	struct spec sp;
-	struct sb err = SB_INIT, reply = SB_INIT;
-	struct oai o;
-	int rc, status;
+	struct chatreq cr;
+	int rc;
 
-	memset(&sp, 0, sizeof sp);
+	memset(&cr, 0, sizeof cr);
 	req = cJSON_ParseWithLength(c->body.ptr, c->body.len);
 	if (!cJSON_IsObject(req)) {
 		rc = send_error(c, 400, NULL, "We could not parse the JSON "
@@ -1584,7 +1782,7 @@ oai_chat(struct conn *c)
 	}
 	model = cJSON_GetObjectItemCaseSensitive(req, "model");
 	messages = cJSON_GetObjectItemCaseSensitive(req, "messages");
-	if (!cJSON_IsString(model)) {
+	if ((azure == NULL || *azure == '\0') && !cJSON_IsString(model)) {
 		rc = send_error(c, 400, NULL, "you must provide a model "
 				"parameter", "invalid_request_error", NULL,
 				NULL);
@@ -1596,50 +1794,18 @@ oai_chat(struct conn *c)
 				"messages", "missing_required_parameter");
 		goto out;
 	}
-	status = spec_parse(&sp, model->valuestring, &err);
-	if (status != 0) {
-		rc = send_error(c, status, NULL, err.ptr,
-				"invalid_request_error", NULL,
-				status == 404 ? "model_not_found" : NULL);
-		goto out;
-	}
-	if (sp.hang) {
-		wait_ms(c->fd, HANG_MS, true);
-		rc = -1;
-		goto out;
-	}
-	if (sp.delay > 0 && wait_ms(c->fd, sp.delay, false) < 0) {
-		rc = -1;
-		goto out;
-	}
-	c->split = sp.split;
-	if (sp.failfirst && seen_first(model->valuestring)) {
-		rc = oai_fail(c, sp.failfirst, model->valuestring);
-		goto out;
-	}
-	if (sp.fail) {
-		rc = oai_fail(c, sp.fail, model->valuestring);
-		goto out;
-	}
-
-	reply_make(&sp, req, messages, &reply);
+	cr.model = azure && *azure ? azure : model->valuestring;
+	cr.msgs = cJSON_Duplicate(messages, 1);
+	cr.azure = azure != NULL;
+	cr.stream = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req,
+								   "stream"));
 	opts = cJSON_GetObjectItemCaseSensitive(req, "stream_options");
-	o.c = c;
-	o.sp = &sp;
-	o.model = model->valuestring;
-	o.include_usage = cJSON_IsTrue(
+	cr.include_usage = cJSON_IsTrue(
 		cJSON_GetObjectItemCaseSensitive(opts, "include_usage"));
-	o.ptok = prompt_tokens(messages);
-	o.ctok = count_words(reply.ptr, reply.len);
-	o.nevents = 0;
-	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "stream")))
-		rc = oai_stream(&o, reply.ptr, reply.len);
-	else
-		rc = oai_whole(&o, reply.ptr);
+	oai_params(req, messages, &cr.params);
+	rc = chat_serve(c, azure ? &azure_proto : &oai_proto, &cr);
 out:
-	spec_release(&sp);
-	sb_free(&reply);
-	sb_free(&err);
+	chatreq_release(&cr);
 	cJSON_Delete(req);
 	return rc;
 }
@@ -1715,6 +1881,1374 @@ oai_auth(struct conn *c, int *rc)
 	return false;
 }
 
+/* ==== what the protocols below share ==== */
+
+#define THINKING  "Let me think about that."
+#define CREATED_T "2023-11-14T22:13:20Z" /* CREATED as a time */
+
+/* Whether the request came with header name equal to the -k key. */
+static bool
+header_is_key(const struct conn *c, const char *name)
+{
+	const char *h = conn_header(c, name);
+
+	return h != NULL && strcmp(h, srv.key) == 0;
+}
+
+static bool
+bearer_is_key(const struct conn *c)
+{
+	const char *h = conn_header(c, "authorization");
+
+	return h != NULL && strncmp(h, "Bearer ", 7) == 0 &&
+	       strcmp(h + 7, srv.key) == 0;
+}
+
+/* The value of query parameter name (malloc'ed, not decoded), or NULL. */
+static char *
+query_param(const struct conn *c, const char *name)
+{
+	const char *q = c->query, *amp, *eq;
+	size_t k = strlen(name);
+
+	while (*q) {
+		amp = strchr(q, '&');
+		if (amp == NULL)
+			amp = q + strlen(q);
+		eq = memchr(q, '=', (size_t)(amp - q));
+		if (eq != NULL && (size_t)(eq - q) == k &&
+		    strncmp(q, name, k) == 0)
+			return xstrndup(eq + 1, (size_t)(amp - eq - 1));
+		q = *amp ? amp + 1 : amp;
+	}
+	return NULL;
+}
+
+static int
+hexval(char h)
+{
+	if (h >= '0' && h <= '9')
+		return h - '0';
+	if (h >= 'a' && h <= 'f')
+		return h - 'a' + 10;
+	if (h >= 'A' && h <= 'F')
+		return h - 'A' + 10;
+	return -1;
+}
+
+/* s[0..n) with %XX decoded (malloc'ed). */
+static char *
+pct_decode(const char *s, size_t n)
+{
+	struct sb out = SB_INIT;
+	size_t i;
+	int hi, lo;
+
+	sb_grow(&out, n);
+	for (i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n &&
+		    (hi = hexval(s[i + 1])) >= 0 &&
+		    (lo = hexval(s[i + 2])) >= 0) {
+			char ch = (char)(hi << 4 | lo);
+
+			sb_add(&out, &ch, 1);
+			i += 2;
+		} else
+			sb_add(&out, s + i, 1);
+	}
+	return out.ptr;
+}
+
+/* A stream's opening comment, for `comments` (SSE only). */
+static int
+sse_preamble(struct gen *o)
+{
+	struct sb pre = SB_INIT;
+	int rc = 0;
+
+	if (o->sp->comments) {
+		sb_addf(&pre, ": ok%s%s", o->sp->eol, o->sp->eol);
+		rc = conn_chunk(o->c, pre.ptr, pre.len);
+	}
+	sb_free(&pre);
+	return rc;
+}
+
+/* `malformed`, not streamed: a 200 that is not JSON. */
+static int
+send_oops(struct conn *c)
+{
+	static const char html[] = "<html>oops</html>";
+
+	if (conn_head(c, 200, "text/html", sizeof html - 1, NULL) < 0)
+		return -1;
+	return conn_body(c, html, sizeof html - 1);
+}
+
+/* A whole JSON answer; with `cut`, half of it, then the close. */
+static int
+send_whole(struct gen *o, const char *json, size_t len)
+{
+	if (!o->sp->cut)
+		return send_json(o->c, 200, NULL, json, len);
+	if (conn_head(o->c, 200, "application/json", (long long)len,
+		      NULL) < 0)
+		return -1;
+	return conn_body(o->c, json, len / 2);
+}
+
+/* Add a string of n bytes (not NUL-terminated) to obj. */
+static void
+add_strn(cJSON *obj, const char *key, const char *s, size_t n)
+{
+	char *t = xstrndup(s, n);
+
+	cJSON_AddStringToObject(obj, key, t);
+	free(t);
+}
+
+/* ==== Azure OpenAI (PROTOCOLS.md section 2) ==== */
+
+/* {"error":{"code":CODE,"message":M}}, as Azure's own layer answers. */
+static int
+azure_error(struct conn *c, int status, const char *extra, const char *code,
+	    const char *msg)
+{
+	cJSON *root = cJSON_CreateObject(), *e;
+	struct sb out = SB_INIT;
+	int rc;
+
+	e = cJSON_AddObjectToObject(root, "error");
+	cJSON_AddStringToObject(e, "code", code);
+	cJSON_AddStringToObject(e, "message", msg);
+	json_emit(&out, root, false);
+	rc = send_json(c, status, extra, out.ptr, out.len);
+	sb_free(&out);
+	return rc;
+}
+
+static int
+azure_fail(struct conn *c, long code, const char *model)
+{
+	static const char ratelimit[] = "retry-after: 1\r\n"
+					"retry-after-ms: 1000\r\n";
+	struct sb msg = SB_INIT, num = SB_INIT;
+	int rc;
+
+	(void)model;
+	sb_addf(&num, "%ld", code);
+	switch (code) {
+	case 401:
+		rc = azure_error(c, 401, NULL, "401", "Access denied due to "
+				 "invalid subscription key or wrong API "
+				 "endpoint. Make sure to provide a valid key "
+				 "for an active subscription and use a "
+				 "correct regional API endpoint for your "
+				 "resource.");
+		break;
+	case 404:
+		rc = azure_error(c, 404, NULL, "DeploymentNotFound",
+				 "The API deployment for this resource does "
+				 "not exist. If you created the deployment "
+				 "within the last 5 minutes, please wait a "
+				 "moment and try again.");
+		break;
+	case 429:
+		rc = azure_error(c, 429, ratelimit, "429", "Requests to the "
+				 "ChatCompletions_Create Operation under "
+				 "Azure OpenAI API version 2024-10-21 have "
+				 "exceeded token rate limit of your current "
+				 "OpenAI S0 pricing tier. Please retry after "
+				 "1 second.");
+		break;
+	case 500:
+		rc = send_error(c, 500, NULL, "The server had an error while "
+				"processing your request. Sorry about that!",
+				"server_error", NULL, NULL);
+		break;
+	case 503:
+		rc = azure_error(c, 503, "retry-after: 1\r\n",
+				 "ServiceUnavailable", "The service is "
+				 "temporarily unable to process your request. "
+				 "Please try again later.");
+		break;
+	default:
+		sb_addf(&msg, "fakellm: forced HTTP error %ld", code);
+		rc = azure_error(c, (int)code, NULL, num.ptr, msg.ptr);
+		break;
+	}
+	sb_free(&msg);
+	sb_free(&num);
+	return rc;
+}
+
+static const struct proto azure_proto = {
+	"stop", azure_fail, oai_bad, oai_stream, oai_whole_n,
+};
+
+/* -k: `api-key: KEY` (or an Entra-style `Authorization: Bearer KEY`). */
+static bool
+azure_auth(struct conn *c, int *rc)
+{
+	if (srv.key == NULL || header_is_key(c, "api-key") || bearer_is_key(c))
+		return true;
+	*rc = azure_fail(c, 401, NULL);
+	return false;
+}
+
+/*
+ * POST …/openai/deployments/DEP/chat/completions?api-version=V (dep is
+ * DEP, still percent-encoded) or, dep NULL, …/openai/v1/chat/completions.
+ */
+static int
+azure_chat(struct conn *c, const char *dep, size_t deplen)
+{
+	char *ver, *name;
+	int rc = 0;
+
+	if (!azure_auth(c, &rc))
+		return rc;
+	if (dep == NULL)
+		return oai_chat(c, "");
+	ver = query_param(c, "api-version");
+	if (ver == NULL || *ver == '\0') {
+		free(ver);
+		return azure_error(c, 404, NULL, "404", "Resource not found");
+	}
+	free(ver);
+	name = pct_decode(dep, deplen);
+	rc = oai_chat(c, name);
+	free(name);
+	return rc;
+}
+
+/* ==== Anthropic Messages (PROTOCOLS.md section 3) ==== */
+
+/* {"type":"error","error":{"type":T,"message":M},"request_id":…} */
+static int
+anth_error(struct conn *c, int status, const char *extra, const char *type,
+	   const char *msg)
+{
+	cJSON *root = cJSON_CreateObject(), *e;
+	struct sb out = SB_INIT, id = SB_INIT;
+	int rc;
+
+	cJSON_AddStringToObject(root, "type", "error");
+	e = cJSON_AddObjectToObject(root, "error");
+	cJSON_AddStringToObject(e, "type", type);
+	cJSON_AddStringToObject(e, "message", msg);
+	sb_addf(&id, "req_fake%lu", c->id);
+	cJSON_AddStringToObject(root, "request_id", id.ptr);
+	json_emit(&out, root, false);
+	rc = send_json(c, status, extra, out.ptr, out.len);
+	sb_free(&out);
+	sb_free(&id);
+	return rc;
+}
+
+static int
+anth_fail(struct conn *c, long code, const char *model)
+{
+	static const char ratelimit[] =
+		"retry-after: 1\r\n"
+		"anthropic-ratelimit-requests-limit: 50\r\n"
+		"anthropic-ratelimit-requests-remaining: 0\r\n"
+		"anthropic-ratelimit-requests-reset: 2023-11-14T22:13:21Z\r\n";
+	struct sb msg = SB_INIT;
+	const char *type, *m = NULL, *extra = NULL;
+	int rc;
+
+	switch (code) {
+	case 401:
+		type = "authentication_error";
+		m = "invalid x-api-key";
+		break;
+	case 403:
+		type = "permission_error";
+		m = "Your API key does not have permission to use the "
+		    "specified resource.";
+		break;
+	case 404:
+		type = "not_found_error";
+		sb_addf(&msg, "model: %s", model);
+		break;
+	case 413:
+		type = "request_too_large";
+		m = "Request exceeds the maximum allowed number of bytes.";
+		break;
+	case 429:
+		type = "rate_limit_error";
+		m = "This request would exceed the rate limit for your "
+		    "organization of 50 requests per minute.";
+		extra = ratelimit;
+		break;
+	case 500:
+		type = "api_error";
+		m = "Internal server error";
+		break;
+	case 504:
+		type = "timeout_error";
+		m = "Request timeout";
+		break;
+	case 529:
+		type = "overloaded_error";
+		m = "Overloaded";
+		break;
+	default:
+		type = code < 500 ? "invalid_request_error" : "api_error";
+		sb_addf(&msg, "fakellm: forced HTTP error %ld", code);
+		break;
+	}
+	rc = anth_error(c, (int)code, extra, type, m ? m : sb_str(&msg));
+	sb_free(&msg);
+	return rc;
+}
+
+static int
+anth_bad(struct conn *c, const char *msg)
+{
+	return anth_error(c, 400, NULL, "invalid_request_error", msg);
+}
+
+/* -k: `x-api-key: KEY`. */
+static bool
+anth_auth(struct conn *c, int *rc)
+{
+	if (srv.key == NULL || header_is_key(c, "x-api-key"))
+		return true;
+	*rc = anth_fail(c, 401, NULL);
+	return false;
+}
+
+/* An event named after its data's type; consumes j. */
+static int
+anth_event(struct gen *o, cJSON *j)
+{
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "type");
+	struct sb out = SB_INIT, name = SB_INIT;
+	int rc;
+
+	sb_adds(&name, t->valuestring);
+	json_emit(&out, j, o->sp->ascii);
+	rc = sse_send(o, name.ptr, out.ptr);
+	sb_free(&out);
+	sb_free(&name);
+	return rc;
+}
+
+static cJSON *
+anth_typed(const char *type)
+{
+	cJSON *j = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(j, "type", type);
+	return j;
+}
+
+static void
+anth_usage(const struct gen *o, cJSON *parent, bool input, long output)
+{
+	cJSON *u;
+
+	if (o->sp->nousage)
+		return;
+	u = cJSON_AddObjectToObject(parent, "usage");
+	if (input) {
+		cJSON_AddNumberToObject(u, "input_tokens", (double)o->ptok);
+		cJSON_AddNumberToObject(u, "cache_creation_input_tokens", 0);
+		cJSON_AddNumberToObject(u, "cache_read_input_tokens", 0);
+	}
+	cJSON_AddNumberToObject(u, "output_tokens", (double)output);
+}
+
+/* The Message object; content is consumed. */
+static cJSON *
+anth_message(const struct gen *o, cJSON *content, const char *stop,
+	     long output)
+{
+	cJSON *m = anth_typed("message");
+	struct sb id = SB_INIT;
+
+	sb_addf(&id, "msg_fake%lu", o->c->id);
+	cJSON_AddStringToObject(m, "id", id.ptr);
+	sb_free(&id);
+	cJSON_AddStringToObject(m, "role", "assistant");
+	cJSON_AddStringToObject(m, "model", o->model);
+	cJSON_AddItemToObject(m, "content", content);
+	if (stop)
+		cJSON_AddStringToObject(m, "stop_reason", stop);
+	else
+		cJSON_AddNullToObject(m, "stop_reason");
+	cJSON_AddNullToObject(m, "stop_sequence");
+	anth_usage(o, m, true, output);
+	return m;
+}
+
+static int
+anth_block(struct gen *o, const char *event, int index, const char *type)
+{
+	cJSON *j = anth_typed(event), *b;
+
+	cJSON_AddNumberToObject(j, "index", index);
+	if (type != NULL) {
+		b = cJSON_AddObjectToObject(j, "content_block");
+		cJSON_AddStringToObject(b, "type", type);
+		cJSON_AddStringToObject(b, strcmp(type, "thinking") == 0 ?
+					   "thinking" : "text", "");
+	}
+	return anth_event(o, j);
+}
+
+static int
+anth_delta(struct gen *o, int index, const char *type, const char *field,
+	   const char *s, size_t n)
+{
+	cJSON *j = anth_typed("content_block_delta"), *d;
+
+	cJSON_AddNumberToObject(j, "index", index);
+	d = cJSON_AddObjectToObject(j, "delta");
+	cJSON_AddStringToObject(d, "type", type);
+	add_strn(d, field, s, n);
+	return anth_event(o, j);
+}
+
+/* The faults after the first delta: 1 stream ended, 0 go on, -1 error. */
+static int
+anth_inject(struct gen *o)
+{
+	static const char bad[] = "{\"type\":\"content_block_delta\","
+		"\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":";
+	static const char err[] = "{\"type\":\"error\",\"error\":{\"type\":"
+		"\"overloaded_error\",\"message\":\"Overloaded\"}}";
+
+	if (o->sp->malformed && sse_send(o, "content_block_delta", bad) < 0)
+		return -1;
+	if (o->sp->midstream_error) {
+		if (sse_send(o, "error", err) < 0 ||
+		    conn_stream_end(o->c) < 0)
+			return -1;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+anth_stream(struct gen *o, const char *reply, size_t rlen)
+{
+	static const char sig[] = "ZmFrZWxsbQ==";
+	const struct spec *sp = o->sp;
+	struct piece *pieces = NULL;
+	size_t n, keep, i;
+	int rc = -1, r, idx = 0;
+	cJSON *j, *d;
+
+	n = reply_pieces(reply, rlen, sp->base == BASE_BIG ? 64 : 16,
+			 sp->words, &pieces);
+	keep = sp->cut ? (n + 1) / 2 : n;
+	o->c->chunked = !sp->close;
+	if (conn_head(o->c, 200, "text/event-stream", -1, NULL) < 0 ||
+	    sse_preamble(o) < 0)
+		goto out;
+	j = anth_typed("message_start");
+	cJSON_AddItemToObject(j, "message",
+			      anth_message(o, cJSON_CreateArray(), NULL, 1));
+	if (anth_event(o, j) < 0)
+		goto out;
+	if (sp->thinking) {
+		if (anth_block(o, "content_block_start", 0, "thinking") < 0 ||
+		    anth_delta(o, 0, "thinking_delta", "thinking", THINKING,
+			       strlen(THINKING)) < 0 ||
+		    anth_delta(o, 0, "signature_delta", "signature", sig,
+			       strlen(sig)) < 0 ||
+		    anth_block(o, "content_block_stop", 0, NULL) < 0)
+			goto out;
+		idx = 1;
+	}
+	if (anth_block(o, "content_block_start", idx, "text") < 0 ||
+	    anth_event(o, anth_typed("ping")) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (anth_delta(o, idx, "text_delta", "text",
+			       reply + pieces[i].off, pieces[i].len) < 0)
+			goto out;
+		if (i == 0 && (r = anth_inject(o)) != 0) {
+			rc = r < 0 ? -1 : 0;
+			goto out;
+		}
+		if (sp->cut && i + 1 == keep) {
+			rc = 0;
+			goto out;
+		}
+	}
+	if (n == 0) {
+		if ((r = anth_inject(o)) != 0) {
+			rc = r < 0 ? -1 : 0;
+			goto out;
+		}
+		if (sp->cut) {
+			rc = 0;
+			goto out;
+		}
+	}
+	if (anth_block(o, "content_block_stop", idx, NULL) < 0)
+		goto out;
+	j = anth_typed("message_delta");
+	d = cJSON_AddObjectToObject(j, "delta");
+	cJSON_AddStringToObject(d, "stop_reason", o->finish);
+	cJSON_AddNullToObject(d, "stop_sequence");
+	anth_usage(o, j, false, o->ctok);
+	if (anth_event(o, j) < 0 ||
+	    anth_event(o, anth_typed("message_stop")) < 0 ||
+	    conn_stream_end(o->c) < 0)
+		goto out;
+	rc = 0;
+out:
+	free(pieces);
+	return rc;
+}
+
+static int
+anth_whole(struct gen *o, const char *reply, size_t rlen)
+{
+	cJSON *content, *b;
+	struct sb out = SB_INIT;
+	int rc;
+
+	if (o->sp->malformed)
+		return send_oops(o->c);
+	content = cJSON_CreateArray();
+	if (o->sp->thinking) {
+		b = anth_typed("thinking");
+		cJSON_AddStringToObject(b, "thinking", THINKING);
+		cJSON_AddStringToObject(b, "signature", "ZmFrZWxsbQ==");
+		cJSON_AddItemToArray(content, b);
+	}
+	if (rlen > 0) {
+		b = anth_typed("text");
+		add_strn(b, "text", reply, rlen);
+		cJSON_AddItemToArray(content, b);
+	}
+	json_emit(&out, anth_message(o, content, o->finish, o->ctok),
+		  o->sp->ascii);
+	rc = send_whole(o, out.ptr, out.len);
+	sb_free(&out);
+	return rc;
+}
+
+static const struct proto anth_proto = {
+	"end_turn", anth_fail, anth_bad, anth_stream, anth_whole,
+};
+
+/* POST …/v1/messages */
+static int
+anth_messages(struct conn *c)
+{
+	static const char *const keys[] = { "temperature", "top_p",
+		"max_tokens", "stop_sequences" };
+	const cJSON *model, *messages, *system, *m, *role;
+	cJSON *req, *nm;
+	struct chatreq cr;
+	struct sb text = SB_INIT, msg = SB_INIT;
+	int rc, i = 0;
+
+	memset(&cr, 0, sizeof cr);
+	req = cJSON_ParseWithLength(c->body.ptr, c->body.len);
+	if (conn_header(c, "anthropic-version") == NULL) {
+		rc = anth_bad(c, "anthropic-version: header is required");
+		goto out;
+	}
+	if (!cJSON_IsObject(req)) {
+		rc = anth_bad(c, "There was an error parsing the body of "
+			      "your request. Please make sure it is valid "
+			      "JSON.");
+		goto out;
+	}
+	model = cJSON_GetObjectItemCaseSensitive(req, "model");
+	messages = cJSON_GetObjectItemCaseSensitive(req, "messages");
+	system = cJSON_GetObjectItemCaseSensitive(req, "system");
+	if (!cJSON_IsString(model)) {
+		rc = anth_bad(c, "model: Field required");
+		goto out;
+	}
+	if (!cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(req,
+							     "max_tokens"))) {
+		rc = anth_bad(c, "max_tokens: Field required");
+		goto out;
+	}
+	if (!cJSON_IsArray(messages)) {
+		rc = anth_bad(c, "messages: Field required");
+		goto out;
+	}
+	if (system != NULL && !cJSON_IsString(system) &&
+	    !cJSON_IsArray(system)) {
+		rc = anth_bad(c, "system: Input should be a valid list");
+		goto out;
+	}
+	cr.msgs = cJSON_CreateArray();
+	if (system != NULL) {
+		content_text(system, &text);
+		nm = cJSON_CreateObject();
+		cJSON_AddStringToObject(nm, "role", "system");
+		cJSON_AddStringToObject(nm, "content", sb_str(&text));
+		cJSON_AddItemToArray(cr.msgs, nm);
+	}
+	cJSON_ArrayForEach(m, messages) {
+		role = cJSON_GetObjectItemCaseSensitive(m, "role");
+		if (!cJSON_IsString(role) ||
+		    (strcmp(role->valuestring, "user") != 0 &&
+		     strcmp(role->valuestring, "assistant") != 0)) {
+			sb_addf(&msg, "messages.%d.role: Input should be "
+				"'user' or 'assistant'", i);
+			rc = anth_bad(c, msg.ptr);
+			goto out;
+		}
+		cJSON_AddItemToArray(cr.msgs, cJSON_Duplicate(m, 1));
+		i++;
+	}
+	cr.model = model->valuestring;
+	cr.stream = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req,
+								   "stream"));
+	reply_params(req, keys, sizeof keys / sizeof keys[0],
+		     cJSON_GetArraySize(messages), &cr.params);
+	rc = chat_serve(c, &anth_proto, &cr);
+out:
+	chatreq_release(&cr);
+	sb_free(&text);
+	sb_free(&msg);
+	cJSON_Delete(req);
+	return rc;
+}
+
+/* GET …/v1/models with anthropic-version */
+static int
+anth_models(struct conn *c)
+{
+	cJSON *j = cJSON_CreateObject(), *data, *m;
+	struct sb out = SB_INIT;
+	size_t i;
+	int rc;
+
+	data = cJSON_AddArrayToObject(j, "data");
+	for (i = 0; i < NMODELS; i++) {
+		m = anth_typed("model");
+		cJSON_AddStringToObject(m, "id", oai_model_ids[i]);
+		cJSON_AddStringToObject(m, "display_name", oai_model_ids[i]);
+		cJSON_AddStringToObject(m, "created_at", CREATED_T);
+		cJSON_AddItemToArray(data, m);
+	}
+	cJSON_AddFalseToObject(j, "has_more");
+	cJSON_AddStringToObject(j, "first_id", oai_model_ids[0]);
+	cJSON_AddStringToObject(j, "last_id", oai_model_ids[NMODELS - 1]);
+	json_emit(&out, j, false);
+	rc = send_json(c, 200, NULL, out.ptr, out.len);
+	sb_free(&out);
+	return rc;
+}
+
+/* ==== Google Gemini (PROTOCOLS.md section 4) ==== */
+
+/* {"error":{"code":N,"message":M,"status":S[,"details":…]}}; consumes
+ * details. */
+static int
+gem_error(struct conn *c, int status, const char *gstatus, const char *msg,
+	  cJSON *details)
+{
+	cJSON *root = cJSON_CreateObject(), *e;
+	struct sb out = SB_INIT;
+	int rc;
+
+	e = cJSON_AddObjectToObject(root, "error");
+	cJSON_AddNumberToObject(e, "code", status);
+	cJSON_AddStringToObject(e, "message", msg);
+	cJSON_AddStringToObject(e, "status", gstatus);
+	if (details != NULL)
+		cJSON_AddItemToObject(e, "details", details);
+	json_emit(&out, root, false);
+	rc = send_json(c, status, NULL, out.ptr, out.len);
+	sb_free(&out);
+	return rc;
+}
+
+static int
+gem_fail(struct conn *c, long code, const char *model)
+{
+	struct sb msg = SB_INIT;
+	const char *st, *m = NULL;
+	cJSON *details = NULL, *d;
+	int rc;
+
+	switch (code) {
+	case 400:
+		st = "INVALID_ARGUMENT";
+		m = "Request contains an invalid argument.";
+		break;
+	case 401:
+		st = "UNAUTHENTICATED";
+		m = "Request had invalid authentication credentials.";
+		break;
+	case 403:
+		st = "PERMISSION_DENIED";
+		m = "The caller does not have permission";
+		break;
+	case 404:
+		st = "NOT_FOUND";
+		sb_addf(&msg, "models/%s is not found for API version v1beta, "
+			"or is not supported for generateContent. Call "
+			"ListModels to see the list of available models and "
+			"their supported methods.", model);
+		break;
+	case 429:
+		st = "RESOURCE_EXHAUSTED";
+		m = "You exceeded your current quota, please check your plan "
+		    "and billing details.";
+		details = cJSON_CreateArray();
+		d = cJSON_CreateObject();
+		cJSON_AddStringToObject(d, "@type",
+					"type.googleapis.com/google.rpc."
+					"RetryInfo");
+		cJSON_AddStringToObject(d, "retryDelay", "1s");
+		cJSON_AddItemToArray(details, d);
+		break;
+	case 500:
+		st = "INTERNAL";
+		m = "An internal error has occurred. Please retry or report "
+		    "in https://developers.generativeai.google/guide/"
+		    "troubleshooting";
+		break;
+	case 503:
+		st = "UNAVAILABLE";
+		m = "The model is overloaded. Please try again later.";
+		break;
+	case 504:
+		st = "DEADLINE_EXCEEDED";
+		m = "Deadline expired before operation could complete.";
+		break;
+	default:
+		st = code < 500 ? "INVALID_ARGUMENT" : "INTERNAL";
+		sb_addf(&msg, "fakellm: forced HTTP error %ld", code);
+		break;
+	}
+	rc = gem_error(c, (int)code, st, m ? m : sb_str(&msg), details);
+	sb_free(&msg);
+	return rc;
+}
+
+static int
+gem_bad(struct conn *c, const char *msg)
+{
+	return gem_error(c, 400, "INVALID_ARGUMENT", msg, NULL);
+}
+
+/*
+ * -k: `x-goog-api-key: KEY` or `?key=KEY`.  No key at all is 403; a
+ * wrong one is what Google answers: 400 with reason API_KEY_INVALID.
+ */
+static bool
+gem_auth(struct conn *c, int *rc)
+{
+	const char *h = conn_header(c, "x-goog-api-key");
+	char *q = query_param(c, "key");
+	cJSON *details, *d, *meta;
+	bool ok;
+
+	ok = srv.key == NULL || (h && strcmp(h, srv.key) == 0) ||
+	     (q && strcmp(q, srv.key) == 0);
+	if (!ok && h == NULL && q == NULL)
+		*rc = gem_error(c, 403, "PERMISSION_DENIED", "Method doesn't "
+				"allow unregistered callers (callers without "
+				"established identity). Please use API Key or "
+				"other form of API consumer identity to call "
+				"this API.", NULL);
+	else if (!ok) {
+		details = cJSON_CreateArray();
+		d = cJSON_CreateObject();
+		cJSON_AddStringToObject(d, "@type", "type.googleapis.com/"
+					"google.rpc.ErrorInfo");
+		cJSON_AddStringToObject(d, "reason", "API_KEY_INVALID");
+		cJSON_AddStringToObject(d, "domain", "googleapis.com");
+		meta = cJSON_AddObjectToObject(d, "metadata");
+		cJSON_AddStringToObject(meta, "service",
+					"generativelanguage.googleapis.com");
+		cJSON_AddItemToArray(details, d);
+		*rc = gem_error(c, 400, "INVALID_ARGUMENT", "API key not "
+				"valid. Please pass a valid API key.",
+				details);
+	}
+	free(q);
+	return ok;
+}
+
+/*
+ * A GenerateContentResponse with one candidate whose only text part is
+ * s[0..n) (after a thought part if thought), finishReason finish unless
+ * NULL; final: usage with the completion's tokens.  With `blocked`: no
+ * candidates, promptFeedback.blockReason SAFETY.
+ */
+static cJSON *
+gem_response(const struct gen *o, const char *s, size_t n, bool thought,
+	     const char *finish, bool final)
+{
+	cJSON *j = cJSON_CreateObject(), *cand, *content, *parts, *p, *u;
+	struct sb id = SB_INIT;
+
+	if (o->sp->blocked) {
+		p = cJSON_AddObjectToObject(j, "promptFeedback");
+		cJSON_AddStringToObject(p, "blockReason", "SAFETY");
+	} else {
+		cand = cJSON_CreateObject();
+		cJSON_AddItemToArray(cJSON_AddArrayToObject(j, "candidates"),
+				     cand);
+		content = cJSON_AddObjectToObject(cand, "content");
+		parts = cJSON_AddArrayToObject(content, "parts");
+		if (thought) {
+			p = cJSON_CreateObject();
+			cJSON_AddStringToObject(p, "text", THINKING);
+			cJSON_AddTrueToObject(p, "thought");
+			cJSON_AddItemToArray(parts, p);
+		}
+		p = cJSON_CreateObject();
+		add_strn(p, "text", s, n);
+		cJSON_AddItemToArray(parts, p);
+		cJSON_AddStringToObject(content, "role", "model");
+		if (finish)
+			cJSON_AddStringToObject(cand, "finishReason", finish);
+		cJSON_AddNumberToObject(cand, "index", 0);
+	}
+	if (!o->sp->nousage) {
+		/* zero counts are left out, as protobuf's JSON does */
+		u = cJSON_AddObjectToObject(j, "usageMetadata");
+		cJSON_AddNumberToObject(u, "promptTokenCount",
+					(double)o->ptok);
+		if (final && o->ctok > 0)
+			cJSON_AddNumberToObject(u, "candidatesTokenCount",
+						(double)o->ctok);
+		cJSON_AddNumberToObject(u, "totalTokenCount",
+					(double)(o->ptok + (final ? o->ctok
+								  : 0)));
+	}
+	cJSON_AddStringToObject(j, "modelVersion", o->model);
+	sb_addf(&id, "fakeresp-%lu", o->c->id);
+	cJSON_AddStringToObject(j, "responseId", id.ptr);
+	sb_free(&id);
+	return j;
+}
+
+static int
+gem_event(struct gen *o, cJSON *j)
+{
+	struct sb out = SB_INIT;
+	int rc;
+
+	json_emit(&out, j, o->sp->ascii);
+	rc = sse_send(o, NULL, out.ptr);
+	sb_free(&out);
+	return rc;
+}
+
+static int
+gem_inject(struct gen *o)
+{
+	static const char bad[] = "{\"candidates\":[{\"content\":{\"parts\":"
+		"[{\"text\":";
+	static const char err[] = "{\"error\":{\"code\":500,\"message\":\"An "
+		"internal error has occurred. Please retry or report in "
+		"https://developers.generativeai.google/guide/troubleshooting"
+		"\",\"status\":\"INTERNAL\"}}";
+
+	if (o->sp->malformed && sse_send(o, NULL, bad) < 0)
+		return -1;
+	if (o->sp->midstream_error) {
+		if (sse_send(o, NULL, err) < 0 || conn_stream_end(o->c) < 0)
+			return -1;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Each piece is a chunk; the last one carries finishReason and the
+ * usage.  There is no end marker: the stream just ends (with `cut`,
+ * before the chunk that would have had the finishReason).
+ */
+static int
+gem_stream(struct gen *o, const char *reply, size_t rlen)
+{
+	const struct spec *sp = o->sp;
+	struct piece *pieces = NULL, empty = { 0, 0 };
+	size_t n, keep, i;
+	int rc = -1, r;
+	bool last;
+
+	n = reply_pieces(reply, rlen, sp->base == BASE_BIG ? 64 : 16,
+			 sp->words, &pieces);
+	if (n == 0 || sp->blocked) {
+		/* one chunk: an empty text part, or the prompt's block */
+		free(pieces);
+		pieces = &empty;
+		n = 1;
+	}
+	keep = sp->cut ? (n + 1) / 2 : n;
+	o->c->chunked = !sp->close;
+	if (conn_head(o->c, 200, "text/event-stream", -1, NULL) < 0 ||
+	    sse_preamble(o) < 0)
+		goto out;
+	for (i = 0; i < keep; i++) {
+		last = i + 1 == n;
+		if (gem_event(o, gem_response(o, reply + pieces[i].off,
+					      pieces[i].len,
+					      sp->thinking && i == 0,
+					      last ? o->finish : NULL,
+					      last)) < 0)
+			goto out;
+		if (i == 0 && (r = gem_inject(o)) != 0) {
+			rc = r < 0 ? -1 : 0;
+			goto out;
+		}
+	}
+	if (!sp->cut && conn_stream_end(o->c) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (pieces != &empty)
+		free(pieces);
+	return rc;
+}
+
+static int
+gem_whole(struct gen *o, const char *reply, size_t rlen)
+{
+	struct sb out = SB_INIT;
+	int rc;
+
+	if (o->sp->malformed)
+		return send_oops(o->c);
+	json_emit(&out, gem_response(o, reply, rlen, o->sp->thinking,
+				     o->finish, true), o->sp->ascii);
+	rc = send_whole(o, out.ptr, out.len);
+	sb_free(&out);
+	return rc;
+}
+
+static const struct proto gem_proto = {
+	"STOP", gem_fail, gem_bad, gem_stream, gem_whole,
+};
+
+/* POST …/models/MODEL:generateContent or :streamGenerateContent */
+static int
+gem_generate(struct conn *c, const char *model, bool stream)
+{
+	static const char *const keys[] = { "temperature", "topP",
+		"maxOutputTokens", "stopSequences" };
+	const cJSON *contents, *sys, *m, *role, *parts, *part, *text;
+	cJSON *req, *nm;
+	struct chatreq cr;
+	struct sb t = SB_INIT;
+	char *alt = NULL;
+	const char *r;
+	int rc;
+
+	memset(&cr, 0, sizeof cr);
+	req = cJSON_ParseWithLength(c->body.ptr, c->body.len);
+	if (!cJSON_IsObject(req)) {
+		rc = gem_bad(c, "Invalid JSON payload received.");
+		goto out;
+	}
+	alt = query_param(c, "alt");
+	if (stream && (alt == NULL || strcmp(alt, "sse") != 0)) {
+		rc = gem_bad(c, "fakellm: streamGenerateContent needs "
+			     "alt=sse");
+		goto out;
+	}
+	contents = cJSON_GetObjectItemCaseSensitive(req, "contents");
+	if (!cJSON_IsArray(contents) || cJSON_GetArraySize(contents) == 0) {
+		rc = gem_bad(c, "* GenerateContentRequest.contents: contents "
+			     "is not specified");
+		goto out;
+	}
+	cr.msgs = cJSON_CreateArray();
+	sys = cJSON_GetObjectItemCaseSensitive(req, "systemInstruction");
+	cJSON_ArrayForEach(m, contents) {
+		role = cJSON_GetObjectItemCaseSensitive(m, "role");
+		r = cJSON_IsString(role) ? role->valuestring : "user";
+		if (strcmp(r, "user") != 0 && strcmp(r, "model") != 0) {
+			rc = gem_bad(c, "Please use a valid role: user, "
+				     "model.");
+			goto out;
+		}
+	}
+	/* the system instruction first, then the turns, as OpenAI has
+	 * them */
+	if (sys != NULL) {
+		t.len = 0;
+		sb_grow(&t, 0);
+		parts = cJSON_GetObjectItemCaseSensitive(sys, "parts");
+		cJSON_ArrayForEach(part, parts) {
+			text = cJSON_GetObjectItemCaseSensitive(part, "text");
+			if (cJSON_IsString(text))
+				sb_adds(&t, text->valuestring);
+		}
+		nm = cJSON_CreateObject();
+		cJSON_AddStringToObject(nm, "role", "system");
+		cJSON_AddStringToObject(nm, "content", sb_str(&t));
+		cJSON_AddItemToArray(cr.msgs, nm);
+	}
+	cJSON_ArrayForEach(m, contents) {
+		role = cJSON_GetObjectItemCaseSensitive(m, "role");
+		r = cJSON_IsString(role) ? role->valuestring : "user";
+		t.len = 0;
+		sb_grow(&t, 0);
+		parts = cJSON_GetObjectItemCaseSensitive(m, "parts");
+		cJSON_ArrayForEach(part, parts) {
+			text = cJSON_GetObjectItemCaseSensitive(part, "text");
+			if (cJSON_IsString(text))
+				sb_adds(&t, text->valuestring);
+		}
+		nm = cJSON_CreateObject();
+		cJSON_AddStringToObject(nm, "role", strcmp(r, "model") == 0 ?
+						     "assistant" : "user");
+		cJSON_AddStringToObject(nm, "content", sb_str(&t));
+		cJSON_AddItemToArray(cr.msgs, nm);
+	}
+	cr.model = model;
+	cr.stream = stream;
+	reply_params(cJSON_GetObjectItemCaseSensitive(req, "generationConfig"),
+		     keys, sizeof keys / sizeof keys[0],
+		     cJSON_GetArraySize(contents), &cr.params);
+	rc = chat_serve(c, &gem_proto, &cr);
+out:
+	chatreq_release(&cr);
+	sb_free(&t);
+	free(alt);
+	cJSON_Delete(req);
+	return rc;
+}
+
+/* GET …/models (Gemini's): chat models and one embedding model. */
+static int
+gem_models(struct conn *c)
+{
+	cJSON *j = cJSON_CreateObject(), *list, *m, *meth;
+	struct sb out = SB_INIT, name = SB_INIT;
+	size_t i;
+	int rc;
+
+	list = cJSON_AddArrayToObject(j, "models");
+	for (i = 0; i <= NMODELS; i++) {
+		name.len = 0;
+		sb_addf(&name, "models/%s",
+			i < NMODELS ? oai_model_ids[i] : "embedding-fake");
+		m = cJSON_CreateObject();
+		cJSON_AddStringToObject(m, "name", name.ptr);
+		cJSON_AddStringToObject(m, "version", "001");
+		cJSON_AddStringToObject(m, "displayName", name.ptr + 7);
+		cJSON_AddNumberToObject(m, "inputTokenLimit", 1048576);
+		cJSON_AddNumberToObject(m, "outputTokenLimit", 8192);
+		meth = cJSON_AddArrayToObject(m, "supportedGenerationMethods");
+		cJSON_AddItemToArray(meth, cJSON_CreateString(
+				     i < NMODELS ? "generateContent"
+						    : "embedContent"));
+		cJSON_AddItemToArray(meth, cJSON_CreateString("countTokens"));
+		cJSON_AddItemToArray(list, m);
+	}
+	json_emit(&out, j, false);
+	rc = send_json(c, 200, NULL, out.ptr, out.len);
+	sb_free(&out);
+	sb_free(&name);
+	return rc;
+}
+
+/* ==== Ollama native API (PROTOCOLS.md section 5) ==== */
+
+/* {"error":"…"} */
+static int
+oll_error(struct conn *c, int status, const char *extra, const char *msg)
+{
+	cJSON *root = cJSON_CreateObject();
+	struct sb out = SB_INIT;
+	int rc;
+
+	cJSON_AddStringToObject(root, "error", msg);
+	json_emit(&out, root, false);
+	rc = send_json(c, status, extra, out.ptr, out.len);
+	sb_free(&out);
+	return rc;
+}
+
+static int
+oll_fail(struct conn *c, long code, const char *model)
+{
+	struct sb msg = SB_INIT;
+	const char *extra = NULL;
+	int rc;
+
+	switch (code) {
+	case 401:
+		sb_adds(&msg, "unauthorized");
+		break;
+	case 404:
+		sb_addf(&msg, "model '%s' not found", model);
+		break;
+	case 429:
+		sb_adds(&msg, "too many requests");
+		extra = "retry-after: 1\r\n";
+		break;
+	case 500:
+		sb_adds(&msg, "llama runner process has terminated: exit "
+			"status 2");
+		break;
+	case 503:
+		sb_adds(&msg, "server busy, please try again.  maximum "
+			"pending requests exceeded");
+		break;
+	default:
+		sb_addf(&msg, "fakellm: forced HTTP error %ld", code);
+		break;
+	}
+	rc = oll_error(c, (int)code, extra, msg.ptr);
+	sb_free(&msg);
+	return rc;
+}
+
+static int
+oll_bad(struct conn *c, const char *msg)
+{
+	return oll_error(c, 400, NULL, msg);
+}
+
+/* -k: `Authorization: Bearer KEY` (as ollama.com wants). */
+static bool
+oll_auth(struct conn *c, int *rc)
+{
+	if (srv.key == NULL || bearer_is_key(c))
+		return true;
+	*rc = oll_fail(c, 401, NULL);
+	return false;
+}
+
+/*
+ * One NDJSON line: text, then "\n" ("\r\n" with `crlf`); `comments`
+ * puts an empty line before it.  One HTTP chunk, `gap-` before all but
+ * the first.
+ */
+static int
+oll_send(struct gen *o, const char *text)
+{
+	const struct spec *sp = o->sp;
+	const char *eol = strcmp(sp->eol, "\r\n") == 0 ? "\r\n" : "\n";
+	struct sb line = SB_INIT;
+	int rc;
+
+	if (o->nevents > 0 && sp->gap > 0 &&
+	    wait_ms(o->c->fd, sp->gap, false) < 0)
+		return -1;
+	o->nevents++;
+	sb_addf(&line, "%s%s%s", sp->comments ? eol : "", text, eol);
+	rc = conn_chunk(o->c, line.ptr, line.len);
+	sb_free(&line);
+	return rc;
+}
+
+/* A response object: the message, and with done the final fields. */
+static cJSON *
+oll_object(const struct gen *o, const char *s, size_t n, bool thinking,
+	   bool done)
+{
+	cJSON *j = cJSON_CreateObject(), *m;
+
+	cJSON_AddStringToObject(j, "model", o->model);
+	cJSON_AddStringToObject(j, "created_at", CREATED_T);
+	m = cJSON_AddObjectToObject(j, "message");
+	cJSON_AddStringToObject(m, "role", "assistant");
+	add_strn(m, "content", s, n);
+	if (thinking)
+		cJSON_AddStringToObject(m, "thinking", THINKING);
+	cJSON_AddBoolToObject(j, "done", done);
+	if (!done)
+		return j;
+	cJSON_AddStringToObject(j, "done_reason", o->finish);
+	cJSON_AddNumberToObject(j, "total_duration", 512000000);
+	cJSON_AddNumberToObject(j, "load_duration", 1000000);
+	if (!o->sp->nousage) {
+		cJSON_AddNumberToObject(j, "prompt_eval_count",
+					(double)o->ptok);
+		cJSON_AddNumberToObject(j, "prompt_eval_duration", 90000000);
+		cJSON_AddNumberToObject(j, "eval_count", (double)o->ctok);
+		cJSON_AddNumberToObject(j, "eval_duration", 60000000);
+	}
+	return j;
+}
+
+static int
+oll_line(struct gen *o, cJSON *j)
+{
+	struct sb out = SB_INIT;
+	int rc;
+
+	json_emit(&out, j, o->sp->ascii);
+	rc = oll_send(o, out.ptr);
+	sb_free(&out);
+	return rc;
+}
+
+static int
+oll_inject(struct gen *o)
+{
+	static const char err[] = "{\"error\":\"an error was encountered "
+		"while running the model: unexpected EOF\"}";
+	static const char bad[] = "{\"model\":\"x\",\"message\":"
+		"{\"content\":";
+
+	if (o->sp->malformed && oll_send(o, bad) < 0)
+		return -1;
+	if (o->sp->midstream_error) {
+		if (oll_send(o, err) < 0 || conn_stream_end(o->c) < 0)
+			return -1;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+oll_stream(struct gen *o, const char *reply, size_t rlen)
+{
+	const struct spec *sp = o->sp;
+	struct piece *pieces = NULL;
+	size_t n, keep, i;
+	int rc = -1, r;
+
+	n = reply_pieces(reply, rlen, sp->base == BASE_BIG ? 64 : 16,
+			 sp->words, &pieces);
+	keep = sp->cut ? (n + 1) / 2 : n;
+	o->c->chunked = !sp->close;
+	if (conn_head(o->c, 200, "application/x-ndjson", -1, NULL) < 0)
+		goto out;
+	if (sp->thinking && oll_line(o, oll_object(o, "", 0, true,
+						   false)) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (oll_line(o, oll_object(o, reply + pieces[i].off,
+					   pieces[i].len, false, false)) < 0)
+			goto out;
+		if (i == 0 && (r = oll_inject(o)) != 0) {
+			rc = r < 0 ? -1 : 0;
+			goto out;
+		}
+		if (sp->cut && i + 1 == keep) {
+			rc = 0;
+			goto out;
+		}
+	}
+	if (n == 0) {
+		if ((r = oll_inject(o)) != 0) {
+			rc = r < 0 ? -1 : 0;
+			goto out;
+		}
+		if (sp->cut) {
+			rc = 0;
+			goto out;
+		}
+	}
+	if (oll_line(o, oll_object(o, "", 0, false, true)) < 0 ||
+	    conn_stream_end(o->c) < 0)
+		goto out;
+	rc = 0;
+out:
+	free(pieces);
+	return rc;
+}
+
+static int
+oll_whole(struct gen *o, const char *reply, size_t rlen)
+{
+	struct sb out = SB_INIT;
+	int rc;
+
+	if (o->sp->malformed)
+		return send_oops(o->c);
+	json_emit(&out, oll_object(o, reply, rlen, o->sp->thinking, true),
+		  o->sp->ascii);
+	rc = send_whole(o, out.ptr, out.len);
+	sb_free(&out);
+	return rc;
+}
+
+static const struct proto oll_proto = {
+	"stop", oll_fail, oll_bad, oll_stream, oll_whole,
+};
+
+/* POST /api/chat: streamed unless "stream" is false. */
+static int
+oll_chat(struct conn *c)
+{
+	static const char *const keys[] = { "temperature", "top_p",
+		"num_predict", "stop" };
+	const cJSON *model, *messages, *stream;
+	cJSON *req;
+	struct chatreq cr;
+	int rc;
+
+	memset(&cr, 0, sizeof cr);
+	req = cJSON_ParseWithLength(c->body.ptr, c->body.len);
+	if (!cJSON_IsObject(req)) {
+		rc = oll_bad(c, "invalid character in the request body");
+		goto out;
+	}
+	model = cJSON_GetObjectItemCaseSensitive(req, "model");
+	messages = cJSON_GetObjectItemCaseSensitive(req, "messages");
+	stream = cJSON_GetObjectItemCaseSensitive(req, "stream");
+	if (!cJSON_IsString(model) || *model->valuestring == '\0') {
+		rc = oll_bad(c, "model is required");
+		goto out;
+	}
+	cr.msgs = cJSON_IsArray(messages) ? cJSON_Duplicate(messages, 1)
+					  : cJSON_CreateArray();
+	cr.model = model->valuestring;
+	cr.stream = !cJSON_IsFalse(stream);
+	reply_params(cJSON_GetObjectItemCaseSensitive(req, "options"), keys,
+		     sizeof keys / sizeof keys[0],
+		     cJSON_GetArraySize(cr.msgs), &cr.params);
+	rc = chat_serve(c, &oll_proto, &cr);
+out:
+	chatreq_release(&cr);
+	cJSON_Delete(req);
+	return rc;
+}
+
+/* GET /api/tags */
+static int
+oll_tags(struct conn *c)
+{
+	cJSON *j = cJSON_CreateObject(), *list, *m, *d, *fam;
+	struct sb out = SB_INIT, name = SB_INIT;
+	size_t i;
+	int rc;
+
+	list = cJSON_AddArrayToObject(j, "models");
+	for (i = 0; i < NMODELS; i++) {
+		name.len = 0;
+		sb_addf(&name, "%s:latest", oai_model_ids[i]);
+		m = cJSON_CreateObject();
+		cJSON_AddStringToObject(m, "name", name.ptr);
+		cJSON_AddStringToObject(m, "model", name.ptr);
+		cJSON_AddStringToObject(m, "modified_at", CREATED_T);
+		cJSON_AddNumberToObject(m, "size", 1000000);
+		cJSON_AddStringToObject(m, "digest", "sha256:fake");
+		d = cJSON_AddObjectToObject(m, "details");
+		cJSON_AddStringToObject(d, "format", "gguf");
+		cJSON_AddStringToObject(d, "family", "fake");
+		fam = cJSON_AddArrayToObject(d, "families");
+		cJSON_AddItemToArray(fam, cJSON_CreateString("fake"));
+		cJSON_AddStringToObject(d, "parameter_size", "1B");
+		cJSON_AddStringToObject(d, "quantization_level", "Q4_0");
+		cJSON_AddItemToArray(list, m);
+	}
+	json_emit(&out, j, false);
+	rc = send_json(c, 200, NULL, out.ptr, out.len);
+	sb_free(&out);
+	sb_free(&name);
+	return rc;
+}
+
 /* ==== the router ==== */
 
 static bool
@@ -1725,26 +3259,111 @@ path_ends(const char *path, const char *suffix)
 	return n >= k && strcmp(path + n - k, suffix) == 0;
 }
 
+/*
+ * Gemini's POST …/models/MODEL:METHOD: the model (still percent-encoded)
+ * and whether METHOD streams; false if the path is not one.
+ */
+static bool
+gem_path(const char *path, const char **model, size_t *len, bool *stream)
+{
+	const char *m = strstr(path, "/models/"), *colon;
+
+	if (m == NULL)
+		return false;
+	m += 8;
+	colon = strrchr(m, ':');
+	if (colon == NULL || colon == m || memchr(m, '/', (size_t)(colon - m)))
+		return false;
+	if (strcmp(colon, ":generateContent") == 0)
+		*stream = false;
+	else if (strcmp(colon, ":streamGenerateContent") == 0)
+		*stream = true;
+	else
+		return false;
+	*model = m;
+	*len = (size_t)(colon - m);
+	return true;
+}
+
+/* Azure's …/openai/deployments/DEP/chat/completions: DEP. */
+static bool
+azure_path(const char *path, const char **dep, size_t *len)
+{
+	static const char pfx[] = "/openai/deployments/";
+	const char *d = strstr(path, pfx), *slash;
+
+	if (d == NULL)
+		return false;
+	d += sizeof pfx - 1;
+	slash = strchr(d, '/');
+	if (slash == NULL || slash == d ||
+	    strcmp(slash, "/chat/completions") != 0)
+		return false;
+	*dep = d;
+	*len = (size_t)(slash - d);
+	return true;
+}
+
 static int
 route(struct conn *c)
 {
 	struct sb msg = SB_INIT;
-	const char *slash;
+	const char *slash, *name;
+	size_t len;
+	bool post = strcmp(c->method, "POST") == 0;
+	bool get = strcmp(c->method, "GET") == 0;
+	bool stream;
+	char *model, *key;
 	int rc = 0;
 
-	if (strcmp(c->method, "POST") == 0 &&
-	    path_ends(c->path, "/chat/completions")) {
+	if (post && azure_path(c->path, &name, &len))
+		return azure_chat(c, name, len);
+	if (post && path_ends(c->path, "/openai/v1/chat/completions"))
+		return azure_chat(c, NULL, 0);
+	if (post && path_ends(c->path, "/chat/completions")) {
 		if (oai_auth(c, &rc))
-			rc = oai_chat(c);
+			rc = oai_chat(c, NULL);
 		return rc;
 	}
-	if (strcmp(c->method, "GET") == 0 && path_ends(c->path, "/models")) {
-		if (oai_auth(c, &rc))
+	if (post && path_ends(c->path, "/messages")) {
+		if (anth_auth(c, &rc))
+			rc = anth_messages(c);
+		return rc;
+	}
+	if (post && gem_path(c->path, &name, &len, &stream)) {
+		if (gem_auth(c, &rc)) {
+			model = pct_decode(name, len);
+			rc = gem_generate(c, model, stream);
+			free(model);
+		}
+		return rc;
+	}
+	if (post && path_ends(c->path, "/api/chat")) {
+		if (oll_auth(c, &rc))
+			rc = oll_chat(c);
+		return rc;
+	}
+	if (get && path_ends(c->path, "/api/tags")) {
+		if (oll_auth(c, &rc))
+			rc = oll_tags(c);
+		return rc;
+	}
+	if (get && path_ends(c->path, "/models")) {
+		key = query_param(c, "key");
+		if (conn_header(c, "anthropic-version") != NULL) {
+			if (anth_auth(c, &rc))
+				rc = anth_models(c);
+		} else if (conn_header(c, "x-goog-api-key") != NULL ||
+			   key != NULL || strstr(c->path, "/v1beta") != NULL) {
+			if (gem_auth(c, &rc))
+				rc = gem_models(c);
+		} else if (oai_auth(c, &rc))
 			rc = oai_models(c, NULL);
+		free(key);
 		return rc;
 	}
 	slash = strrchr(c->path, '/');
-	if (strcmp(c->method, "GET") == 0 && slash != NULL &&
+	if (get && slash != NULL &&
 	    slash[1] != '\0' && slash - c->path >= 7 &&
 	    strncmp(slash - 7, "/models", 7) == 0) {
 		if (oai_auth(c, &rc))

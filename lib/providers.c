@@ -340,6 +340,25 @@ render_models(const struct registry *r, const struct providers_opts *o,
 	buf_release(&tags);
 }
 
+/* Whether the registry has PROVIDER/ID; "NAME:latest" (Ollama) also
+ * matches a model named NAME. */
+static bool
+known(const struct registry *r, const char *ref)
+{
+	size_t n = strlen(ref);
+	char *base;
+	bool found;
+
+	if (registry_model(r, ref))
+		return true;
+	if (n <= 7 || strcmp(ref + n - 7, ":latest") != 0)
+		return false;
+	base = xstrndup(ref, n - 7);
+	found = registry_model(r, base) != NULL;
+	free(base);
+	return found;
+}
+
 static void
 render_json(const struct registry *r, struct entry *e, size_t n,
 	const struct providers_opts *o, struct buf *out)
@@ -388,7 +407,7 @@ render_json(const struct registry *r, struct entry *e, size_t n,
 				cJSON_AddItemToArray(served,
 					cJSON_CreateString(ref.ptr + strlen(
 						e[i].p->name) + 1));
-				if (registry_model(r, ref.ptr) == NULL)
+				if (!known(r, ref.ptr))
 					cJSON_AddItemToArray(missing,
 						cJSON_CreateString(ref.ptr));
 			}
@@ -416,7 +435,7 @@ render_discover(const struct registry *r, struct entry *e, size_t n,
 			buf_reset(&ref);
 			buf_addf(&ref, "%s/%.*s", e[i].p->name, (int)(nl - p),
 				p);
-			if (registry_model(r, ref.ptr) == NULL)
+			if (!known(r, ref.ptr))
 				buf_addf(out, "%s\n", ref.ptr);
 		}
 	}

@@ -137,4 +137,20 @@ test_expect_success '--discover lists served models that llm.ini lacks' '
 	test_cmp expect got
 '
 
+test_expect_success '--discover: an Ollama NAME:latest matches a model NAME' '
+	write_config "
+[provider.oll]
+type = ollama
+base_url = $FAKE_URL
+api_key = \${FAKE_KEY}
+
+[model.em]
+provider = oll
+name = echo-model
+" &&
+	llm-providers --discover oll >out &&
+	test_not_grep oll/echo-model out &&
+	test_grep oll/sys-model:latest out
+'
+
 test_done

@@ -196,15 +196,28 @@ error_doc(const cJSON *doc, struct buf *msg)
 static void
 take_usage(struct llm_result *res, const cJSON *u)
 {
+	long cand, thoughts;
+
 	if (!cJSON_IsObject(u))
 		return;
 	res->usage.input = json_long(u, "promptTokenCount", res->usage.input);
-	/* zero counts are left out of the JSON; thinking is billed as
-	 * output */
-	res->usage.output = json_long(u, "candidatesTokenCount", 0) +
-		json_long(u, "thoughtsTokenCount", 0);
+	/* thinking is billed as output */
+	cand = json_long(u, "candidatesTokenCount", -1);
+	thoughts = json_long(u, "thoughtsTokenCount", -1);
+	if (cand >= 0 || thoughts >= 0)
+		res->usage.output = (cand > 0 ? cand : 0) +
+			(thoughts > 0 ? thoughts : 0);
 	res->usage.cached = json_long(u, "cachedContentTokenCount",
 		res->usage.cached);
+}
+
+/* A complete answer whose usage left out its output count: protobuf's
+ * JSON omits zeros. */
+static void
+settle_output(struct llm_result *res)
+{
+	if (res->usage.input >= 0 && res->usage.output < 0)
+		res->usage.output = 0;
 }
 
 /* One GenerateContentResponse, streamed or whole. */
@@ -292,6 +305,7 @@ end(struct provider_stream *ps)
 		return ps->st = LLM_ERR_DATA;
 	}
 	ps->res->done = true;
+	settle_output(ps->res);
 	return LLM_OK;
 }
 
@@ -314,8 +328,10 @@ parse(const char *body, size_t n, struct llm_result *res, struct buf *err)
 		buf_setf(&ps.err, "malformed reply: no candidates");
 		st = LLM_ERR_DATA;
 	}
-	if (st == LLM_OK)
+	if (st == LLM_OK) {
 		res->done = true;
+		settle_output(res);
+	}
 	buf_add(err, ps.err.ptr, ps.err.len);
 	provider_stream_release(&ps);
 	cJSON_Delete(doc);

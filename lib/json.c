@@ -76,7 +76,7 @@ json_set_option(cJSON *obj, const char *kv)
 	if (eq == NULL || eq == kv)
 		return false;
 	key = xstrndup(kv, (size_t)(eq - kv));
-	v = cJSON_Parse(eq + 1);
+	v = json_parse(eq + 1, strlen(eq + 1));
 	if (v == NULL)
 		v = cJSON_CreateString(eq + 1);
 	cJSON_DeleteItemFromObjectCaseSensitive(obj, key);

@@ -158,7 +158,7 @@ fake_start() {
 	: >"$FAKE_LOG"
 	rm -f "$TRASH/fake.port"
 	"$BUILD/tests/fake/fakellm" -p "$TRASH/fake.port" -l "$FAKE_LOG" \
-		-t 300 "$@" 2>"$TRASH/fake.err" &
+		-t 900 "$@" 2>"$TRASH/fake.err" &
 	FAKE_PID=$!
 	i=0
 	while [ ! -s "$TRASH/fake.port" ]; do

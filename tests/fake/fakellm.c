@@ -13,9 +13,12 @@
  * server holds reports end of file), so no child outlives it by much.
  *
  * Sections: utilities; the server; HTTP requests; HTTP responses; the
- * request log; the model-string language; replies; OpenAI Chat
- * Completions; the router.  A new protocol gets its own section and a
- * line in route().
+ * request log; the model-string language; replies; serving a chat
+ * request (every protocol: chat_serve() runs the model string's faults
+ * and hands the reply to the protocol's struct proto); OpenAI Chat
+ * Completions; what the protocols below share; Azure OpenAI; Anthropic
+ * Messages; Google Gemini; Ollama; the router.  A new protocol gets its
+ * own section, a struct proto and a line in route().
  */
 #include <sys/types.h>
 #include <sys/socket.h>

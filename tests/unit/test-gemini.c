@@ -210,6 +210,8 @@ main(void)
 	is_str(err.ptr, "the stream ended without a finishReason", "says so");
 	is_str(res.text.ptr, "part", "what arrived is kept");
 	ok(!res.done, "not done");
+	is_int(res.usage.input, 3, "the input count that came");
+	ok(res.usage.output < 0, "no output count: not reported (estimated)");
 	llm_result_release(&res);
 
 	llm_result_init(&res);

@@ -96,6 +96,10 @@ main(void)
 		"\"flag\":false,\"list\":[1,\"a\"],\"empty\":\"\","
 		"\"eq\":\"a=b\",\"seed\":7,\"user\":1.5}",
 		"a replaced key appears once, with its new value");
+	ok(json_set_option(j, "keep_alive=5m"), "KEY=5m");
+	is_str(json_str(j, "keep_alive"), "5m",
+		"a number with trailing text stays a string");
+	cJSON_DeleteItemFromObjectCaseSensitive(j, "keep_alive");
 	ok(!json_set_option(j, "noequals"), "no '=' is false");
 	ok(!json_set_option(j, "=value"), "an empty key is false");
 	ok(!json_set_option(j, ""), "an empty option is false");

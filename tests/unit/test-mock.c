@@ -142,7 +142,7 @@ main(void)
 	t0 = call_now_ms();
 	run(&rq, &res, &s, &err);
 	dt = call_now_ms() - t0;
-	ok(dt < 40, "no delay by default");
+	ok(dt < 100, "no delay by default");
 	llm_result_release(&res);
 	mod.id = s_echo_slow;
 	t0 = call_now_ms();

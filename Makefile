@@ -64,7 +64,7 @@ $(BIN)/%: cmd/%.c $(BUILD)/libllm.a $(wildcard lib/*.h) | $(BIN)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
 		$(BUILD)/libllm.a $(LIBS_ALL)
 
-$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libllm.a \
+$(BUILD)/tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libllm.a \
 		| $(BUILD)/tests/unit
 	$(CC) $(ALL_CPPFLAGS) -Itests/unit $(ALL_CFLAGS) $(ALL_LDFLAGS) \
 		-o $@ $< $(BUILD)/libllm.a $(LIBS_ALL)

@@ -74,10 +74,9 @@ find_ops(struct call *c)
 	const struct provider_ops *ops = provider_ops_find(c->provider->type);
 
 	if (ops == NULL) {
+		/* registry_load() admits only known types. */
 		c->st = LLM_ERR_CONFIG;
-		buf_setf(&c->err,
-			"provider type '%s' of '%s' is not implemented in this "
-			"version; use an openai-type provider",
+		buf_setf(&c->err, "unknown provider type '%s' of '%s'",
 			c->provider->type, c->provider->name);
 	}
 	return ops;

@@ -113,7 +113,7 @@ struct provider_ops {
 		struct buf *ids, struct buf *err);
 };
 
-/* The ops of a provider type, or NULL if it is not implemented. */
+/* The ops of a provider type, or NULL for an unknown type. */
 const struct provider_ops *provider_ops_find(const char *type);
 
 void provider_stream_init(struct provider_stream *ps,

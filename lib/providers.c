@@ -38,12 +38,10 @@ has_key(const struct provider *p)
 
 /* The status that needs no network. */
 static const char *
-static_status(const struct provider *p, const struct provider_ops *ops)
+static_status(const struct provider *p)
 {
 	if (!p->enabled)
 		return "disabled";
-	if (ops == NULL)
-		return "unsupported";
 	if (strcmp(p->type, "mock") != 0 && (p->base_url == NULL ||
 						    *p->base_url == '\0'))
 		return "no base_url";
@@ -91,7 +89,7 @@ select_entries(struct registry *r, const struct providers_opts *o,
 	}
 	for (i = 0; i < n; i++) {
 		e[i].ops = provider_ops_find(e[i].p->type);
-		e[i].status = static_status(e[i].p, e[i].ops);
+		e[i].status = static_status(e[i].p);
 		e[i].key.ptr = e[i].msg.ptr = e[i].ids.ptr = buf_empty;
 		e[i].rq.body.ptr = buf_empty;
 	}

@@ -8,7 +8,7 @@
  * result of live probes (--check: every selected provider's model-listing
  * endpoint, all at once, each with a short timeout), or the models that
  * the providers serve but the registry lacks (--discover); as text or as
- * JSON.  Statuses: ready, no key, disabled, unsupported, and after a
+ * JSON.  Statuses: ready, no key, disabled, no base_url, and after a
  * probe ok, unreachable, key refused, error.
  *
  * Ownership: everything is borrowed; out and err belong to the caller.

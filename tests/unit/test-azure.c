@@ -5,6 +5,7 @@
 
 #include "provider.h"
 #include "tap.h"
+#include "ptest.h"
 
 static char s_p[] = "az", s_type[] = "azure",
 	    s_url[] = "https://res.openai.azure.com/",
@@ -15,21 +16,6 @@ static char s_p[] = "az", s_type[] = "azure",
 static struct provider prov = { .name = s_p, .type = s_type,
 	.base_url = s_url };
 static struct model mod = { .ref = s_ref, .id = s_m };
-
-struct sink {
-	struct buf text;
-	int calls;
-};
-
-static int
-on_text(void *ud, const char *p, size_t n)
-{
-	struct sink *s = ud;
-
-	buf_add(&s->text, p, n);
-	s->calls++;
-	return 0;
-}
 
 /* Feed body in two pieces split at cut; returns the end status. */
 static enum llm_status
@@ -54,20 +40,6 @@ stream(const char *body, size_t cut, struct llm_result *res, struct sink *s,
 	buf_add(err, ps.err.ptr, ps.err.len);
 	provider_stream_release(&ps);
 	return st;
-}
-
-static const char *
-header(const struct http_request *h, const char *name, bool *secret)
-{
-	size_t i;
-
-	for (i = 0; i < h->nheaders; i++)
-		if (strcmp(h->headers[i].name, name) == 0) {
-			if (secret)
-				*secret = h->headers[i].secret;
-			return h->headers[i].value;
-		}
-	return NULL;
 }
 
 /* PROTOCOLS.md's example: a filter-only first chunk, empty id. */

@@ -5,6 +5,8 @@
 
 #include "provider.h"
 #include "tap.h"
+#define PTEST_TYPE "ollama"
+#include "ptest.h"
 
 static char s_p[] = "ollama", s_type[] = "ollama",
 	    s_url[] = "http://localhost:11434/", s_ref[] = "ollama/llama3.2",
@@ -12,63 +14,6 @@ static char s_p[] = "ollama", s_type[] = "ollama",
 static struct provider prov = { .name = s_p, .type = s_type,
 	.base_url = s_url };
 static struct model mod = { .ref = s_ref, .id = s_m };
-
-struct sink {
-	struct buf text;
-	int calls;
-};
-
-static int
-on_text(void *ud, const char *p, size_t n)
-{
-	struct sink *s = ud;
-
-	buf_add(&s->text, p, n);
-	s->calls++;
-	return 0;
-}
-
-/* Feed body in two pieces split at cut, then in slices of step (0: the
- * rest at once); returns the end status, the stream's message in err. */
-static enum llm_status
-stream(const char *body, size_t cut, size_t step, struct llm_result *res,
-	struct sink *s, struct buf *err)
-{
-	const struct provider_ops *ops = provider_ops_find("ollama");
-	struct provider_stream ps;
-	size_t n = strlen(body), i, k;
-	enum llm_status st = LLM_OK;
-
-	if (cut > n)
-		cut = n;
-	provider_stream_init(&ps, ops, res, on_text, s);
-	if (cut)
-		st = ops->feed(&ps, body, cut);
-	for (i = cut; i < n && st == LLM_OK; i += k) {
-		k = step && i + step < n ? step : n - i;
-		st = ops->feed(&ps, body + i, k);
-	}
-	if (st == LLM_OK)
-		st = ops->end(&ps);
-	buf_reset(err);
-	buf_add(err, ps.err.ptr, ps.err.len);
-	provider_stream_release(&ps);
-	return st;
-}
-
-static const char *
-header(const struct http_request *h, const char *name, bool *secret)
-{
-	size_t i;
-
-	for (i = 0; i < h->nheaders; i++)
-		if (strcmp(h->headers[i].name, name) == 0) {
-			if (secret)
-				*secret = h->headers[i].secret;
-			return h->headers[i].value;
-		}
-	return NULL;
-}
 
 static const char lines[] =
 	"{\"model\":\"llama3.2\",\"created_at\":\"2026-01-01T00:00:00Z\","

@@ -342,4 +342,5 @@ const struct provider_ops anthropic_ops = {
 	.error = error_body,
 	.list_build = list_build,
 	.list_parse = list_parse,
+	.required_max_tokens = DEFAULT_MAX_TOKENS,
 };

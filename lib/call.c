@@ -1,12 +1,14 @@
 /* call.c - one request to one model; see call.h. */
 #include <math.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "call.h"
+#include "json.h"
 #include "msg.h"
 #include "sig.h"
 #include "xalloc.h"
@@ -68,6 +70,16 @@ apply_defaults(struct call *c)
 		c->rq.max_tokens = m->max_tokens;
 }
 
+/* An API that requires max_tokens gets the model's output limit. */
+static void
+require_max_tokens(struct call *c)
+{
+	if (c->ops->required_max_tokens && c->rq.max_tokens <= 0)
+		c->rq.max_tokens = c->model->max_output_tokens > 0 ?
+					   c->model->max_output_tokens :
+					   c->ops->required_max_tokens;
+}
+
 static const struct provider_ops *
 find_ops(struct call *c)
 {
@@ -89,8 +101,9 @@ call_dry_run(struct call *c, struct buf *out)
 	const struct provider_ops *ops;
 
 	apply_defaults(c);
-	if ((ops = find_ops(c)) == NULL)
+	if ((ops = c->ops = find_ops(c)) == NULL)
 		return c->st;
+	require_max_tokens(c);
 	if (ops->local) {
 		buf_addf(out, "# %s (type %s) answers offline: nothing is sent\n",
 			c->provider->name, c->provider->type);
@@ -123,12 +136,12 @@ on_body(void *ud, const char *p, size_t n)
 	return ps->ops->feed(ps, p, n);
 }
 
-/* Sleep for sec seconds unless a signal arrives first. */
+/* Sleep for ms milliseconds unless a signal arrives first. */
 static void
-nap(double sec)
+nap(double ms)
 {
 	struct pollfd pfd;
-	double until = call_now_ms() + sec * 1000, left;
+	double until = call_now_ms() + ms, left;
 
 	pfd.fd = sig_fd();
 	pfd.events = POLLIN;
@@ -136,6 +149,7 @@ nap(double sec)
 		poll(&pfd, pfd.fd >= 0 ? 1 : 0, (int)ceil(left));
 }
 
+/* Seconds before attempt number attempt + 1. */
 static double
 backoff(int attempt, double retry_after)
 {
@@ -151,13 +165,13 @@ backoff(int attempt, double retry_after)
 
 /* Describe a non-2xx answer, whose status is st, in c->err. */
 static void
-http_failure(struct call *c, const struct provider_ops *ops,
-	const struct http_response *r, enum llm_status st)
+http_failure(struct call *c, const struct http_response *r,
+	enum llm_status st)
 {
 	const struct provider *p = c->provider;
 
 	buf_setf(&c->err, "%s: HTTP %ld: ", p->name, r->status);
-	ops->error(r->body.ptr, r->body.len, &c->err);
+	c->ops->error(r->body.ptr, r->body.len, &c->err);
 	if (r->status == 401 || r->status == 403 ||
 		(st == LLM_ERR_AUTH && r->status != 402)) {
 		if (p->key_var)
@@ -206,14 +220,14 @@ settle_usage(struct call *c)
 
 /* The answer of a provider that needs no network (ops->local). */
 static enum llm_status
-attempt_local(struct call *c, const struct provider_ops *ops)
+attempt_local(struct call *c)
 {
 	struct provider_stream ps;
 	enum llm_status st;
 
-	provider_stream_init(&ps, ops, &c->res, c->rq.stream ? on_text : NULL,
-		c);
-	st = ops->local(&c->rq, &ps, &c->err);
+	provider_stream_init(&ps, c->ops, &c->res,
+		c->rq.stream ? on_text : NULL, c);
+	st = c->ops->local(&c->rq, &ps, &c->err);
 	if (st == LLM_OK && !c->rq.stream && c->res.text.len)
 		st = (enum llm_status)on_text(c, c->res.text.ptr,
 			c->res.text.len);
@@ -223,67 +237,116 @@ attempt_local(struct call *c, const struct provider_ops *ops)
 	return st;
 }
 
-/* One attempt; *retry says whether another may follow. */
-static enum llm_status
-attempt(struct call *c, const struct provider_ops *ops,
-	const struct http_request *h, bool *retry, double *wait)
+/* Look up the ops and the key, and build the request: CALL_READY, or
+ * CALL_DONE with the reason. */
+static void
+prepare(struct call *c)
 {
-	struct provider_stream ps;
-	struct http_call hc;
-	enum llm_status st;
+	c->t0 = c->next_at = call_now_ms();
+	apply_defaults(c);
+	c->state = CALL_DONE;
+	if ((c->ops = find_ops(c)) == NULL)
+		return;
+	require_max_tokens(c);
+	c->st = registry_api_key(c->provider, &c->key, &c->err);
+	if (c->st != LLM_OK)
+		return;
+	c->rq.api_key = c->key.ptr;
+	if (!c->ops->local)
+		c->st = c->ops->build(&c->rq, &c->h, &c->err);
+	if (c->st == LLM_OK)
+		c->state = CALL_READY;
+}
 
-	*retry = false;
-	*wait = -1;
+/* Seconds left of the whole call's time, or a large number. */
+static double
+time_left(const struct call *c, double now)
+{
+	if (c->timeout <= 0)
+		return 1e9;
+	return c->timeout - (now - c->t0) / 1000;
+}
+
+/* Begin an attempt: a local answer runs to its end here, an HTTP one is
+ * added to hm. */
+static void
+begin(struct call *c, struct http_multi *hm)
+{
+	double left = time_left(c, call_now_ms());
+
+	c->attempts++;
+	c->retry = false;
+	c->wait = -1;
 	llm_result_release(&c->res);
 	llm_result_init(&c->res);
 	buf_reset(&c->err);
-	if (ops->local)
-		return attempt_local(c, ops);
-	http_call_init(&hc, h);
-	hc.timeout = c->timeout;
-	hc.connect_timeout = c->timeout > 0 && c->timeout < 30 ? c->timeout :
-								  30;
-	provider_stream_init(&ps, ops, &c->res, on_text, c);
-	if (c->rq.stream) {
-		hc.fn = on_body;
-		hc.ud = &ps;
+	if (c->ops->local) {
+		c->st = attempt_local(c);
+		c->state = CALL_DONE;
+		return;
 	}
-	st = http_perform(&hc);
-	c->http_status = hc.resp.status;
-	if (hc.resp.request_id && c->request_id == NULL)
-		c->request_id = xstrdup(hc.resp.request_id);
+	http_call_init(&c->hc, &c->h);
+	/* check_times() ends it on time; libcurl's limit is a backstop. */
+	c->hc.timeout = left < 1e9 ? left + 1 : 0;
+	c->hc.connect_timeout = c->connect_timeout > 0 ? c->connect_timeout :
+								    30;
+	if (c->hc.timeout > 0 && c->hc.connect_timeout > c->hc.timeout)
+		c->hc.connect_timeout = c->hc.timeout;
+	provider_stream_init(&c->ps, c->ops, &c->res, on_text, c);
+	if (c->rq.stream) {
+		c->hc.fn = on_body;
+		c->hc.ud = &c->ps;
+	}
+	c->state = CALL_RUNNING;
+	http_multi_add(hm, &c->hc);
+}
+
+/* The attempt's transfer ended: decode it and decide what comes next. */
+static void
+end_attempt(struct call *c)
+{
+	struct http_call *hc = &c->hc;
+	const struct provider_ops *ops = c->ops;
+	enum llm_status st = hc->st;
+
+	c->http_status = hc->resp.status;
+	if (hc->resp.request_id && c->request_id == NULL)
+		c->request_id = xstrdup(hc->resp.request_id);
 	if (st != LLM_OK) {
-		/* A transport failure, a signal, or the stream's own error. */
-		if (ps.err.len)
+		/* A transport failure, a timeout, a signal, or the stream's
+		 * own error. */
+		if (c->ps.err.len)
 			buf_setf(&c->err, "%s: %s", c->provider->name,
-				ps.err.ptr);
+				c->ps.err.ptr);
 		else if (st == LLM_ERR_PIPE)
 			buf_reset(&c->err);
 		else
-			buf_setf(&c->err, "%s", hc.err.ptr);
-		if (st == LLM_ERR_UNAVAILABLE && hc.resp.status == 0)
-			*retry = true;
-	} else if (hc.resp.status < 200 || hc.resp.status >= 300) {
+			buf_setf(&c->err, "%s", hc->err.ptr);
+		if ((st == LLM_ERR_UNAVAILABLE && hc->resp.status == 0) ||
+			(st == LLM_ERR_TEMP && c->ps.err.len == 0))
+			c->retry = true;
+	} else if (hc->resp.status < 200 || hc->resp.status >= 300) {
 		st = ops->error_status ?
-			     ops->error_status(hc.resp.status,
-				     hc.resp.body.ptr, hc.resp.body.len) :
-			     provider_http_status(hc.resp.status);
-		http_failure(c, ops, &hc.resp, st);
-		*retry = hc.resp.should_retry_set ?
-				 hc.resp.should_retry :
-				 provider_http_retryable(hc.resp.status);
-		*wait = hc.resp.retry_after;
-		if (*wait > MAX_RETRY_AFTER)
-			*retry = false;
+			     ops->error_status(hc->resp.status,
+				     hc->resp.body.ptr, hc->resp.body.len) :
+			     provider_http_status(hc->resp.status);
+		http_failure(c, &hc->resp, st);
+		c->retry = hc->resp.should_retry_set ?
+				   hc->resp.should_retry :
+				   provider_http_retryable(hc->resp.status);
+		c->wait = hc->resp.retry_after;
+		if (c->wait > MAX_RETRY_AFTER)
+			c->retry = false;
 	} else if (c->rq.stream) {
-		st = ops->end(&ps);
+		st = ops->end(&c->ps);
 		if (st)
 			buf_setf(&c->err, "%s: %s", c->provider->name,
-				ps.err.ptr);
+				c->ps.err.ptr);
 	} else {
 		struct buf e = BUF_INIT;
 
-		st = ops->parse(hc.resp.body.ptr, hc.resp.body.len, &c->res, &e);
+		st = ops->parse(hc->resp.body.ptr, hc->resp.body.len, &c->res,
+			&e);
 		if (st)
 			buf_setf(&c->err, "%s: %s", c->provider->name, e.ptr);
 		else if (c->res.text.len)
@@ -291,56 +354,159 @@ attempt(struct call *c, const struct provider_ops *ops,
 				c->res.text.len);
 		buf_release(&e);
 	}
-	provider_stream_release(&ps);
-	http_call_release(&hc);
-	return st;
+	provider_stream_release(&c->ps);
+	http_call_release(hc);
+	c->st = st;
+	c->state = CALL_DONE;
+	if (st == LLM_OK || !c->retry || c->started ||
+		c->attempts > c->retries || sig_caught())
+		return;
+	c->wait = backoff(c->attempts, c->wait);
+	if (c->wait >= time_left(c, call_now_ms()))
+		return; /* no time left for another attempt */
+	msg_debug(1, "%s: attempt %d failed (%s); retrying in %.1f s",
+		c->ref ? c->ref : c->model->ref, c->attempts, c->err.ptr,
+		c->wait);
+	c->next_at = call_now_ms() + c->wait * 1000;
+	c->state = CALL_READY;
+}
+
+/* The call has ended: settle its finish reason, usage and timings. */
+static void
+conclude(struct call *c)
+{
+	if (c->st != LLM_OK && c->retry && c->attempts > 1)
+		buf_addf(&c->err, " (after %d attempts)", c->attempts);
+	if (c->attempts > 0) {
+		if (c->st == LLM_OK && c->res.finish == NULL)
+			provider_set_finish(&c->res, "stop");
+		else if (c->st != LLM_OK && c->st != LLM_ERR_PIPE)
+			c->res.finish = "error";
+		settle_usage(c);
+	}
+	c->latency_ms = (long)(call_now_ms() - c->t0);
+	if (c->ttft_ms < 0 && c->st == LLM_OK)
+		c->ttft_ms = c->latency_ms;
+	http_request_release(&c->h);
+	if (c->on_done)
+		c->on_done(c->ud, c);
+}
+
+/* End a running attempt that went past one of its time limits. */
+static void
+check_times(struct call *c, struct http_multi *hm, double now)
+{
+	struct http_call *hc = &c->hc;
+	const char *name = c->provider->name;
+	struct buf why = BUF_INIT;
+	double since = now / 1000 - hc->started;
+
+	if (c->first_byte_timeout > 0 && hc->first_byte == 0 &&
+		since > c->first_byte_timeout)
+		buf_setf(&why, "%s: no answer within %g s", name,
+			c->first_byte_timeout);
+	else if (c->idle_timeout > 0 && hc->last_byte > 0 &&
+		now / 1000 - hc->last_byte > c->idle_timeout)
+		buf_setf(&why, "%s: the answer stalled for %g s", name,
+			c->idle_timeout);
+	else if (time_left(c, now) <= 0)
+		buf_setf(&why, "%s: timed out after %g s", name, c->timeout);
+	if (why.len)
+		http_multi_abort(hm, hc, LLM_ERR_TEMP, why.ptr);
+	buf_release(&why);
+}
+
+/* Milliseconds until the next thing that c waits for, at most cap. */
+static double
+next_event(const struct call *c, double now, double cap)
+{
+	const struct http_call *hc = &c->hc;
+	double t = cap;
+
+	if (c->state == CALL_READY)
+		t = c->next_at - now;
+	else if (c->state != CALL_RUNNING)
+		return cap;
+	if (c->timeout > 0 && time_left(c, now) * 1000 < t)
+		t = time_left(c, now) * 1000;
+	if (c->state == CALL_RUNNING && c->first_byte_timeout > 0 &&
+		hc->first_byte == 0)
+		t = fmin(t, (hc->started + c->first_byte_timeout) * 1000 - now);
+	if (c->state == CALL_RUNNING && c->idle_timeout > 0 &&
+		hc->last_byte > 0)
+		t = fmin(t, (hc->last_byte + c->idle_timeout) * 1000 - now);
+	return fmin(t, cap);
+}
+
+void
+call_run_many(struct call **cs, size_t n)
+{
+	struct http_multi *hm = http_multi_new();
+	size_t i, busy;
+	double now, wait;
+	int sig;
+
+	srand((unsigned)time(NULL) ^ (unsigned)getpid());
+	for (i = 0; i < n; i++) {
+		prepare(cs[i]);
+		if (cs[i]->state == CALL_DONE)
+			conclude(cs[i]);
+	}
+	for (;;) {
+		busy = 0;
+		wait = 1000;
+		now = call_now_ms();
+		for (i = 0; i < n && !sig_caught(); i++) {
+			struct call *c = cs[i];
+
+			if (c->state == CALL_READY && c->next_at <= now) {
+				begin(c, hm);
+				now = call_now_ms();
+			}
+			if (c->state == CALL_RUNNING && c->hc.done)
+				end_attempt(c);
+			else if (c->state == CALL_RUNNING)
+				check_times(c, hm, now);
+			if (c->state == CALL_RUNNING && c->hc.done)
+				end_attempt(c);
+			if (c->state == CALL_DONE && c->latency_ms < 0)
+				conclude(c);
+			if (c->state == CALL_READY || c->state == CALL_RUNNING)
+				busy++;
+			wait = next_event(c, now, wait);
+		}
+		if (busy == 0 || sig_caught())
+			break;
+		if (wait < 0)
+			wait = 0;
+		if (http_multi_running(hm))
+			http_multi_wait(hm, (int)ceil(wait));
+		else
+			nap(wait);
+	}
+	/* A signal: what still runs or waits ends as interrupted. */
+	sig = sig_caught();
+	http_multi_free(hm);
+	for (i = 0; i < n; i++) {
+		struct call *c = cs[i];
+
+		if (c->state == CALL_RUNNING) {
+			end_attempt(c);
+		} else if (c->state == CALL_READY) {
+			c->st = sig == SIGTERM ? LLM_ERR_TERMINATED :
+						 LLM_ERR_INTERRUPTED;
+			buf_setf(&c->err, "%s", status_str(c->st));
+			c->state = CALL_DONE;
+		}
+		if (c->latency_ms < 0)
+			conclude(c);
+	}
 }
 
 enum llm_status
 call_run(struct call *c)
 {
-	struct http_request h = HTTP_REQUEST_INIT;
-	const struct provider_ops *ops;
-	bool retry;
-	double wait;
-
-	c->t0 = call_now_ms();
-	apply_defaults(c);
-	if ((ops = find_ops(c)) == NULL)
-		goto out;
-	c->st = registry_api_key(c->provider, &c->key, &c->err);
-	if (c->st != LLM_OK)
-		goto out;
-	c->rq.api_key = c->key.ptr;
-	c->st = ops->local ? LLM_OK : ops->build(&c->rq, &h, &c->err);
-	if (c->st != LLM_OK)
-		goto out;
-	srand((unsigned)time(NULL) ^ (unsigned)getpid());
-	for (;;) {
-		c->attempts++;
-		c->st = attempt(c, ops, &h, &retry, &wait);
-		if (c->st == LLM_OK || !retry || c->started ||
-			c->attempts > c->retries || sig_caught())
-			break;
-		wait = backoff(c->attempts, wait);
-		msg_debug(1, "attempt %d failed (%s); retrying in %.1f s",
-			c->attempts, c->err.ptr, wait);
-		nap(wait);
-		if (sig_caught())
-			break;
-	}
-	if (c->st != LLM_OK && retry && c->attempts > 1)
-		buf_addf(&c->err, " (after %d attempts)", c->attempts);
-	if (c->st == LLM_OK && c->res.finish == NULL)
-		provider_set_finish(&c->res, "stop");
-	else if (c->st != LLM_OK && c->st != LLM_ERR_PIPE)
-		c->res.finish = "error";
-	settle_usage(c);
-out:
-	c->latency_ms = (long)(call_now_ms() - c->t0);
-	if (c->ttft_ms < 0 && c->st == LLM_OK)
-		c->ttft_ms = c->latency_ms;
-	http_request_release(&h);
+	call_run_many(&c, 1);
 	return c->st;
 }
 
@@ -357,12 +523,7 @@ call_row(const struct call *c, const char *tool, const char *prompt,
 	row->system = c->rq.system && *c->rq.system ? c->rq.system : NULL;
 	row->prompt = prompt;
 	row->response = c->res.text.ptr;
-	if (c->st == LLM_OK || c->st == LLM_ERR_PIPE)
-		row->status = "ok";
-	else if (c->st == LLM_ERR_INTERRUPTED || c->st == LLM_ERR_TERMINATED)
-		row->status = "interrupted";
-	else
-		row->status = "error";
+	row->status = call_status_word(c);
 	row->error = c->st == LLM_OK || c->err.len == 0 ? NULL : c->err.ptr;
 	row->http_status = c->http_status;
 	row->input_tokens = c->input_tokens;
@@ -378,4 +539,60 @@ call_row(const struct call *c, const char *tool, const char *prompt,
 	row->max_tokens = c->rq.max_tokens;
 	row->attempts = c->attempts;
 	row->response_id = c->res.id;
+}
+
+const char *
+call_status_word(const struct call *c)
+{
+	if (c->st == LLM_OK || c->st == LLM_ERR_PIPE)
+		return "ok";
+	if (c->st == LLM_ERR_INTERRUPTED || c->st == LLM_ERR_TERMINATED)
+		return "interrupted";
+	return "error";
+}
+
+static void
+add_string(cJSON *j, const char *name, const char *s)
+{
+	if (s)
+		cJSON_AddStringToObject(j, name, s);
+	else
+		cJSON_AddNullToObject(j, name);
+}
+
+/* A count or duration; negative ones are unknown. */
+static void
+add_count(cJSON *j, const char *name, double v)
+{
+	if (v >= 0)
+		json_add_number(j, name, v);
+	else
+		cJSON_AddNullToObject(j, name);
+}
+
+void
+call_json(const struct call *c, cJSON *j)
+{
+	cJSON *u;
+
+	cJSON_AddStringToObject(j, "response", c->res.text.ptr);
+	add_string(j, "model", c->ref ? c->ref : c->model->ref);
+	cJSON_AddStringToObject(j, "provider", c->provider->name);
+	cJSON_AddStringToObject(j, "provider_model", c->model->id);
+	cJSON_AddStringToObject(j, "status", call_status_word(c));
+	if (c->st != LLM_OK)
+		cJSON_AddStringToObject(j, "error", c->err.ptr);
+	u = cJSON_AddObjectToObject(j, "usage");
+	add_count(u, "input_tokens", (double)c->input_tokens);
+	add_count(u, "output_tokens", (double)c->output_tokens);
+	add_count(u, "cached_tokens", (double)c->cached_tokens);
+	cJSON_AddBoolToObject(u, "estimated", c->tokens_estimated);
+	add_count(j, "latency_ms", (double)c->latency_ms);
+	add_count(j, "ttft_ms", (double)c->ttft_ms);
+	add_count(j, "cost_usd", c->cost);
+	add_string(j, "finish_reason", c->res.finish);
+	add_string(j, "finish_reason_raw", c->res.finish_raw);
+	add_string(j, "response_id", c->res.id);
+	add_string(j, "request_id", c->request_id);
+	json_add_number(j, "attempts", c->attempts);
 }

@@ -18,8 +18,14 @@
 
 #include <stdbool.h>
 
+#include "http.h"
 #include "provider.h"
 #include "store.h"
+
+/* Where a call is; private to call.c. */
+struct cJSON;
+
+enum call_state { CALL_NEW, CALL_READY, CALL_RUNNING, CALL_DONE };
 
 struct call {
 	/* inputs */
@@ -28,9 +34,14 @@ struct call {
 	const char *ref;          /* the reference the user gave */
 	struct llm_request rq;    /* provider, model and api_key set by run */
 	int retries;              /* extra attempts allowed */
-	double timeout;           /* seconds per attempt; 0 = none */
+	double timeout;           /* seconds for the whole call; 0 = none */
+	double connect_timeout;   /* seconds per connection; 0 = 30 */
+	double first_byte_timeout; /* seconds to the first byte; 0 = none */
+	double idle_timeout;      /* seconds between bytes; 0 = none */
 	llm_text_fn on_text;      /* streamed text, or NULL */
 	void *ud;
+	/* Called once when the call has ended (progress displays). */
+	void (*on_done)(void *ud, struct call *c);
 
 	/* outputs */
 	struct llm_result res;
@@ -45,8 +56,16 @@ struct call {
 	char *request_id;         /* the provider's x-request-id */
 	bool started;             /* text reached on_text */
 
-	double t0;                /* private */
+	/* private */
+	enum call_state state;
+	const struct provider_ops *ops;
+	double t0, next_at;       /* ms */
 	struct buf key;
+	struct http_request h;
+	struct http_call hc;
+	struct provider_stream ps;
+	bool retry;
+	double wait;
 };
 
 void call_init(struct call *c);
@@ -54,6 +73,10 @@ void call_release(struct call *c);
 
 /* Run the call; returns c->st. */
 enum llm_status call_run(struct call *c);
+
+/* Run n calls at once, each with its own retries and timeouts; returns
+ * when all have ended (a signal ends them all as interrupted). */
+void call_run_many(struct call **cs, size_t n);
 
 /* Write the HTTP request that call_run would send, secrets redacted, to
  * out (no key is looked up or run). */
@@ -63,6 +86,14 @@ enum llm_status call_dry_run(struct call *c, struct buf *out);
  * status "interrupted" for a signal, "error" for other failures. */
 void call_row(const struct call *c, const char *tool, const char *prompt,
 	struct store_request *row);
+
+/* "ok", "error" or "interrupted": the log's word for how c ended. */
+const char *call_status_word(const struct call *c);
+
+/* Add the outcome of c to the JSON object j: response, model, provider,
+ * provider_model, status, error, usage, latency_ms, ttft_ms, cost_usd,
+ * finish_reason, finish_reason_raw, response_id, request_id, attempts. */
+void call_json(const struct call *c, struct cJSON *j);
 
 /* Milliseconds on a monotonic clock. */
 double call_now_ms(void);

@@ -1,5 +1,4 @@
 /* chat.c - llm-chat's job; see chat.h. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,80 +8,11 @@
 #include "chat.h"
 #include "json.h"
 #include "msg.h"
+#include "out.h"
 #include "prompt.h"
 #include "registry.h"
 #include "store.h"
 #include "xalloc.h"
-
-void
-chat_opts_add_stop(struct chat_opts *o, const char *s)
-{
-	o->stop = xgrowarray(o->stop, &o->stop_alloc, o->nstop + 1,
-		sizeof(*o->stop));
-	o->stop[o->nstop++] = s;
-}
-
-void
-chat_opts_add_option(struct chat_opts *o, const char *kv)
-{
-	o->options = xgrowarray(o->options, &o->options_alloc,
-		o->noptions + 1, sizeof(*o->options));
-	o->options[o->noptions++] = kv;
-}
-
-void
-chat_opts_release(struct chat_opts *o)
-{
-	free(o->stop);
-	free(o->options);
-	o->stop = NULL;
-	o->options = NULL;
-	o->nstop = o->noptions = 0;
-	o->stop_alloc = o->options_alloc = 0;
-}
-
-/* stdout as the answer streams out. */
-struct out {
-	bool any;
-	char last;
-	bool closed; /* the reader went away */
-	int error;   /* errno of a failed write */
-};
-
-static int
-out_write(struct out *o, const char *p, size_t n)
-{
-	if (o->closed || o->error)
-		return o->closed ? LLM_ERR_PIPE : LLM_ERR_IO;
-	errno = 0;
-	if (fwrite(p, 1, n, stdout) != n || fflush(stdout) == EOF) {
-		if (errno == EPIPE) {
-			o->closed = true;
-			return LLM_ERR_PIPE;
-		}
-		o->error = errno ? errno : EIO;
-		return LLM_ERR_IO;
-	}
-	if (n) {
-		o->any = true;
-		o->last = p[n - 1];
-	}
-	return 0;
-}
-
-static int
-on_text(void *ud, const char *p, size_t n)
-{
-	return out_write(ud, p, n);
-}
-
-/* The answer always ends in one newline. */
-static void
-out_finish(struct out *o)
-{
-	if (!o->any || o->last != '\n')
-		out_write(o, "\n", 1);
-}
 
 struct chat {
 	const struct chat_opts *o;
@@ -159,32 +89,15 @@ static void
 setup_call(struct chat *ch, struct call *c, struct provider *p,
 	struct model *m, const char *ref)
 {
-	const struct chat_opts *o = ch->o;
-
 	c->provider = p;
 	c->model = m;
 	c->ref = ref;
 	c->rq.system = ch->system.len ? ch->system.ptr : NULL;
 	c->rq.messages = ch->msgs;
 	c->rq.nmessages = ch->nmsgs;
-	c->rq.has_temperature = o->has_temperature;
-	c->rq.temperature = o->temperature;
-	c->rq.has_top_p = o->has_top_p;
-	c->rq.top_p = o->top_p;
-	c->rq.max_tokens = o->max_tokens;
-	c->rq.stop = o->stop;
-	c->rq.nstop = o->nstop;
-	c->rq.options = o->options;
-	c->rq.noptions = o->noptions;
-	c->rq.stream = !o->no_stream;
-	c->timeout = o->timeout > 0 ? o->timeout :
-		     p->timeout > 0 ? p->timeout :
-				      ch->reg.timeout;
-	c->retries = o->retries >= 0 ? o->retries :
-		     p->retries >= 0 ? p->retries :
-				       ch->reg.retries;
-	if (!o->json) {
-		c->on_text = on_text;
+	gen_opts_apply(&ch->o->gen, &ch->reg, c);
+	if (!ch->o->json) {
+		c->on_text = out_text;
 		c->ud = &ch->out;
 	}
 }
@@ -216,63 +129,18 @@ log_call(struct chat *ch, const struct call *c)
 static void
 print_json(struct chat *ch, const struct call *c)
 {
-	cJSON *j = cJSON_CreateObject(), *u;
+	cJSON *j = cJSON_CreateObject();
 	struct buf s = BUF_INIT;
 
-	cJSON_AddStringToObject(j, "response", c->res.text.ptr);
-	cJSON_AddStringToObject(j, "model", c->ref);
-	cJSON_AddStringToObject(j, "provider", c->provider->name);
-	cJSON_AddStringToObject(j, "provider_model", c->model->id);
-	cJSON_AddStringToObject(j, "status",
-		c->st == LLM_OK ? "ok" :
-		c->st == LLM_ERR_INTERRUPTED || c->st == LLM_ERR_TERMINATED ?
-				  "interrupted" :
-				  "error");
-	if (c->st != LLM_OK)
-		cJSON_AddStringToObject(j, "error", c->err.ptr);
-	u = cJSON_AddObjectToObject(j, "usage");
-	json_add_number(u, "input_tokens", (double)c->input_tokens);
-	json_add_number(u, "output_tokens", (double)c->output_tokens);
-	if (c->cached_tokens >= 0)
-		json_add_number(u, "cached_tokens", (double)c->cached_tokens);
-	else
-		cJSON_AddNullToObject(u, "cached_tokens");
-	cJSON_AddBoolToObject(u, "estimated", c->tokens_estimated);
-	json_add_number(j, "latency_ms", (double)c->latency_ms);
-	if (c->ttft_ms >= 0)
-		json_add_number(j, "ttft_ms", (double)c->ttft_ms);
-	else
-		cJSON_AddNullToObject(j, "ttft_ms");
-	if (c->cost >= 0)
-		json_add_number(j, "cost_usd", c->cost);
-	else
-		cJSON_AddNullToObject(j, "cost_usd");
-	if (c->res.finish)
-		cJSON_AddStringToObject(j, "finish_reason", c->res.finish);
-	else
-		cJSON_AddNullToObject(j, "finish_reason");
-	if (c->res.finish_raw)
-		cJSON_AddStringToObject(j, "finish_reason_raw",
-			c->res.finish_raw);
-	else
-		cJSON_AddNullToObject(j, "finish_reason_raw");
+	call_json(c, j);
 	if (ch->row_id > 0)
 		json_add_number(j, "id", (double)ch->row_id);
 	else
 		cJSON_AddNullToObject(j, "id");
-	if (c->res.id)
-		cJSON_AddStringToObject(j, "response_id", c->res.id);
-	else
-		cJSON_AddNullToObject(j, "response_id");
-	if (c->request_id)
-		cJSON_AddStringToObject(j, "request_id", c->request_id);
-	else
-		cJSON_AddNullToObject(j, "request_id");
 	if (ch->session_name)
 		cJSON_AddStringToObject(j, "session", ch->session_name);
 	else
 		cJSON_AddNullToObject(j, "session");
-	json_add_number(j, "attempts", c->attempts);
 	json_print(j, &s);
 	buf_addch(&s, '\n');
 	out_write(&ch->out, s.ptr, s.len);
@@ -385,18 +253,14 @@ chat_run(const struct chat_opts *o, struct buf *err)
 		goto out;
 	if ((st = registry_load(&ch.reg, &ch.cfg, err)) != LLM_OK)
 		goto out;
-	if (o->system_file &&
-		(st = prompt_read_file(o->system_file, &ch.system, err)))
+	if ((st = gen_opts_system(&o->gen, &ch.system, err)) != LLM_OK)
 		goto out;
-	if (o->system) {
-		buf_reset(&ch.system);
-		buf_adds(&ch.system, o->system);
-	}
 	if ((st = prompt_read(o->argc, o->argv, &ch.prompt, err)) != LLM_OK)
 		goto out;
 	if ((st = load_session(&ch, err)) != LLM_OK)
 		goto out;
-	if (!o->system && !o->system_file && ch.have_sess && ch.sess.system)
+	if (!o->gen.system && !o->gen.system_file && ch.have_sess &&
+		ch.sess.system)
 		buf_adds(&ch.system, ch.sess.system);
 	build_messages(&ch);
 	st = send_ref(&ch, model_ref(&ch), &dry, err);

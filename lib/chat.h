@@ -8,8 +8,7 @@
  * asked, and logs the request.  The answer is printed even when the log
  * cannot be written; that is then reported as LLM_ERR_IO.
  *
- * struct chat_opts borrows its strings (argv); chat_opts_release() frees
- * the arrays it grew.
+ * struct chat_opts borrows its strings (argv).
  */
 #ifndef LLM_CHAT_H
 #define LLM_CHAT_H
@@ -18,34 +17,22 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "gen.h"
 #include "status.h"
 
 struct chat_opts {
 	const char *config;
 	const char *model;
-	const char *system, *system_file;
-	bool has_temperature, has_top_p;
-	double temperature, top_p;
-	long max_tokens; /* 0 = unset */
-	const char **stop;
-	size_t nstop, stop_alloc;
-	const char **options; /* -o KEY=VALUE */
-	size_t noptions, options_alloc;
+	struct gen_opts gen;
 	const char *session;
-	bool cont, no_stream, json, no_log, dry_run;
-	double timeout; /* 0 = unset */
-	int retries;    /* -1 = unset */
-	int argc;       /* the prompt's words */
+	bool cont, json, no_log, dry_run;
+	int argc; /* the prompt's words */
 	char **argv;
 };
 
 /* clang-format off */
-#define CHAT_OPTS_INIT { .retries = -1 }
+#define CHAT_OPTS_INIT { .gen = GEN_OPTS_INIT }
 /* clang-format on */
-
-void chat_opts_add_stop(struct chat_opts *o, const char *s);
-void chat_opts_add_option(struct chat_opts *o, const char *kv);
-void chat_opts_release(struct chat_opts *o);
 
 /* Run llm-chat; on failure err gets the one-line message (empty when
  * nothing should be printed, as for a closed pipe). */

@@ -18,6 +18,22 @@
 
 static bool initialized;
 
+struct http_multi {
+	CURLM *m;
+	struct http_call **calls; /* running */
+	size_t n, alloc;
+};
+
+double
+http_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+
 static void
 global_cleanup(void)
 {
@@ -156,6 +172,9 @@ on_write(char *p, size_t size, size_t nmemb, void *ud)
 	int r;
 
 	c->resp.received += n;
+	c->last_byte = http_now();
+	if (c->first_byte == 0)
+		c->first_byte = c->last_byte;
 	if (!is_2xx(c->resp.status) || c->fn == NULL) {
 		size_t cap = is_2xx(c->resp.status) ? BODY_MAX : ERROR_BODY_MAX;
 
@@ -434,67 +453,121 @@ out:
 	buf_release(&host);
 }
 
-static double
-now(void)
+struct http_multi *
+http_multi_new(void)
 {
-	struct timespec ts;
+	struct http_multi *hm = xcalloc(1, sizeof(*hm));
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	global_init();
+	hm->m = curl_multi_init();
+	if (hm->m == NULL) {
+		msg_error("out of memory");
+		exit(71);
+	}
+	return hm;
+}
+
+/* Take c off the multi handle; it keeps its outcome. */
+static void
+multi_remove(struct http_multi *hm, struct http_call *c)
+{
+	size_t i;
+
+	for (i = 0; i < hm->n; i++) {
+		if (hm->calls[i] != c)
+			continue;
+		curl_multi_remove_handle(hm->m, c->easy);
+		hm->calls[i] = hm->calls[--hm->n];
+		return;
+	}
+}
+
+void
+http_multi_add(struct http_multi *hm, struct http_call *c)
+{
+	setup(c);
+	c->started = http_now();
+	hm->calls = xgrowarray(hm->calls, &hm->alloc, hm->n + 1,
+		sizeof(*hm->calls));
+	hm->calls[hm->n++] = c;
+	curl_multi_add_handle(hm->m, c->easy);
+}
+
+size_t
+http_multi_running(const struct http_multi *hm)
+{
+	return hm->n;
+}
+
+void
+http_multi_abort(struct http_multi *hm, struct http_call *c,
+	enum llm_status st, const char *why)
+{
+	if (c->done)
+		return;
+	multi_remove(hm, c);
+	c->done = true;
+	c->st = st;
+	buf_setf(&c->err, "%s", why);
+	c->elapsed = http_now() - c->started;
+}
+
+void
+http_multi_wait(struct http_multi *hm, int timeout_ms)
+{
+	struct curl_waitfd wfd;
+	CURLMsg *msg;
+	int running, left;
+
+	curl_multi_perform(hm->m, &running);
+	while ((msg = curl_multi_info_read(hm->m, &left)) != NULL) {
+		struct http_call *c;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+			(char **)&c);
+		finish(c, msg->data.result);
+		c->elapsed = http_now() - c->started;
+		multi_remove(hm, c);
+	}
+	if (hm->n == 0 || sig_caught() || timeout_ms == 0)
+		return;
+	memset(&wfd, 0, sizeof(wfd));
+	wfd.fd = sig_fd();
+	wfd.events = CURL_WAIT_POLLIN;
+	curl_multi_poll(hm->m, &wfd, wfd.fd >= 0 ? 1 : 0, timeout_ms, NULL);
+}
+
+void
+http_multi_free(struct http_multi *hm)
+{
+	int sig = sig_caught();
+
+	if (hm == NULL)
+		return;
+	while (hm->n)
+		http_multi_abort(hm, hm->calls[hm->n - 1],
+			sig == SIGTERM ? LLM_ERR_TERMINATED :
+					 LLM_ERR_INTERRUPTED,
+			sig == SIGTERM ? "terminated" : "interrupted");
+	curl_multi_cleanup(hm->m);
+	free(hm->calls);
+	free(hm);
 }
 
 void
 http_run(struct http_call **calls, size_t n)
 {
-	CURLM *m;
-	CURLMsg *msg;
-	struct curl_waitfd wfd;
-	double t0 = now();
-	int running = 1, left, sig;
+	struct http_multi *hm = http_multi_new();
 	size_t i;
 
-	global_init();
-	m = curl_multi_init();
-	for (i = 0; i < n; i++) {
-		setup(calls[i]);
-		curl_multi_add_handle(m, calls[i]->easy);
-	}
-	while (running) {
-		curl_multi_perform(m, &running);
-		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
-			struct http_call *c;
-
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-				(char **)&c);
-			finish(c, msg->data.result);
-			c->elapsed = now() - t0;
-		}
-		if (!running)
-			break;
-		memset(&wfd, 0, sizeof(wfd));
-		wfd.fd = sig_fd();
-		wfd.events = CURL_WAIT_POLLIN;
-		curl_multi_poll(m, &wfd, wfd.fd >= 0 ? 1 : 0, 1000, NULL);
-		if ((sig = sig_caught()) != 0)
-			break;
-	}
-	sig = sig_caught();
-	for (i = 0; i < n; i++) {
-		struct http_call *c = calls[i];
-
-		if (!c->done) {
-			c->done = true;
-			c->st = sig == SIGTERM ? LLM_ERR_TERMINATED :
-						 LLM_ERR_INTERRUPTED;
-			buf_setf(&c->err, "%s", sig == SIGTERM ? "terminated" :
-								 "interrupted");
-			c->elapsed = now() - t0;
-		}
-		curl_multi_remove_handle(m, c->easy);
-	}
-	curl_multi_cleanup(m);
+	for (i = 0; i < n; i++)
+		http_multi_add(hm, calls[i]);
+	while (hm->n && !sig_caught())
+		http_multi_wait(hm, 1000);
+	/* What is left was interrupted by a signal. */
+	http_multi_free(hm);
 }
 
 enum llm_status

@@ -73,6 +73,8 @@ struct http_call {
 	enum llm_status st; /* after http_run */
 	struct buf err;     /* its message */
 	double elapsed;     /* seconds, after http_run */
+	double started;     /* http_now() when it was added */
+	double first_byte, last_byte; /* of the body; 0 = none yet */
 
 	void *easy; /* private */
 	void *slist;
@@ -90,6 +92,25 @@ void http_call_release(struct http_call *c);
  * Each call's st says how its transfer ended: LLM_OK means an answer
  * arrived, whatever its HTTP status. */
 void http_run(struct http_call **calls, size_t n);
+/*
+ * The same, a step at a time, for callers that add and abort calls as
+ * they go (timeouts of their own, retries after a pause):
+ * http_multi_wait() moves every transfer on, marks the calls that ended
+ * done (taking them off the multi handle) and then waits up to
+ * timeout_ms for more to do, or for a signal.  http_multi_free() ends
+ * what is still running as interrupted.
+ */
+struct http_multi;
+struct http_multi *http_multi_new(void);
+void http_multi_free(struct http_multi *hm);
+void http_multi_add(struct http_multi *hm, struct http_call *c);
+void http_multi_wait(struct http_multi *hm, int timeout_ms);
+size_t http_multi_running(const struct http_multi *hm);
+/* End a running call now with status st and message why. */
+void http_multi_abort(struct http_multi *hm, struct http_call *c,
+	enum llm_status st, const char *why);
+/* Seconds on a monotonic clock. */
+double http_now(void);
 /* Shorthand for one call. */
 enum llm_status http_perform(struct http_call *c);
 /* Percent-encode s for a URL path segment into out. */

@@ -111,6 +111,9 @@ struct provider_ops {
 	/* Optional: the model ids of a 2xx listing, one per line into ids. */
 	enum llm_status (*list_parse)(const char *body, size_t n,
 		struct buf *ids, struct buf *err);
+	/* Non-zero when the API requires max_tokens: a request without one
+	 * gets the model's max_output_tokens, else this. */
+	long required_max_tokens;
 };
 
 /* The ops of a provider type, or NULL for an unknown type. */

@@ -596,3 +596,28 @@ call_json(const struct call *c, cJSON *j)
 	add_string(j, "request_id", c->request_id);
 	json_add_number(j, "attempts", c->attempts);
 }
+
+bool
+call_may_fall_back(const struct call *c)
+{
+	if (c->started)
+		return false;
+	return c->st == LLM_ERR_UNAVAILABLE || c->st == LLM_ERR_TEMP ||
+		c->st == LLM_ERR_AUTH || c->st == LLM_ERR_CONFIG;
+}
+
+void
+call_group_id(struct buf *out)
+{
+	struct timespec ts;
+	struct tm tm;
+	char when[32];
+	unsigned long r;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y%m%dT%H%M%SZ", &tm);
+	r = ((unsigned long)ts.tv_nsec ^ ((unsigned long)getpid() << 16)) &
+		0xffffffUL;
+	buf_setf(out, "%s-%06lx", when, r);
+}

@@ -95,6 +95,15 @@ const char *call_status_word(const struct call *c);
  * finish_reason, finish_reason_raw, response_id, request_id, attempts. */
 void call_json(const struct call *c, struct cJSON *j);
 
+/* Whether the next model of a fallback group may take over after c
+ * failed: nothing was printed, and the failure was the provider's
+ * (unavailable, rate-limited, timed out, refused the key, unknown). */
+bool call_may_fall_back(const struct call *c);
+
+/* A new id for the requests of one compare or chain run:
+ * "20261123T081300Z-" and six hex digits. */
+void call_group_id(struct buf *out);
+
 /* Milliseconds on a monotonic clock. */
 double call_now_ms(void);
 

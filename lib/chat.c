@@ -159,16 +159,6 @@ model_ref(struct chat *ch)
 	return ch->reg.default_model ? ch->reg.default_model : "";
 }
 
-/* Whether a failure of one member lets a fallback group try the next. */
-static bool
-falls_through(const struct call *c)
-{
-	if (c->started)
-		return false;
-	return c->st == LLM_ERR_UNAVAILABLE || c->st == LLM_ERR_TEMP ||
-		c->st == LLM_ERR_AUTH || c->st == LLM_ERR_CONFIG;
-}
-
 /* Send to ref (a model, or the members of a group in order). */
 static enum llm_status
 send_ref(struct chat *ch, const char *ref, struct buf *dry, struct buf *err)
@@ -224,11 +214,11 @@ send_ref(struct chat *ch, const char *ref, struct buf *dry, struct buf *err)
 		if (c.attempts > 0 || st == LLM_OK)
 			log_call(ch, &c);
 		if (ch->o->json && (st == LLM_OK || !g || i + 1 == nrefs ||
-					   !falls_through(&c)))
+					   !call_may_fall_back(&c)))
 			print_json(ch, &c);
 		if (st != LLM_OK)
 			buf_setf(err, "%s", c.err.ptr);
-		if (st == LLM_OK || !g || !falls_through(&c)) {
+		if (st == LLM_OK || !g || !call_may_fall_back(&c)) {
 			call_release(&c);
 			break;
 		}

@@ -85,6 +85,20 @@ gen_opts_parse(struct gen_opts *g, int ch, const char *arg, struct buf *err)
 		if (!opt_double(arg, 0.001, 86400, &g->timeout, &errstr))
 			return bad(err, "timeout", errstr, arg);
 		break;
+	case GEN_OPT_CONNECT_TIMEOUT:
+		if (!opt_double(arg, 0.001, 86400, &g->connect_timeout,
+			    &errstr))
+			return bad(err, "connect-timeout", errstr, arg);
+		break;
+	case GEN_OPT_FIRST_BYTE_TIMEOUT:
+		if (!opt_double(arg, 0.001, 86400, &g->first_byte_timeout,
+			    &errstr))
+			return bad(err, "first-byte-timeout", errstr, arg);
+		break;
+	case GEN_OPT_IDLE_TIMEOUT:
+		if (!opt_double(arg, 0.001, 86400, &g->idle_timeout, &errstr))
+			return bad(err, "idle-timeout", errstr, arg);
+		break;
 	case GEN_OPT_TOP_P:
 		if (!opt_double(arg, 0, 1, &g->top_p, &errstr))
 			return bad(err, "top-p", errstr, arg);
@@ -112,6 +126,13 @@ gen_opts_system(const struct gen_opts *g, struct buf *out, struct buf *err)
 	return LLM_OK;
 }
 
+/* The first value that is set (> 0). */
+static double
+pick(double a, double b, double c)
+{
+	return a > 0 ? a : b > 0 ? b : c;
+}
+
 void
 gen_opts_apply(const struct gen_opts *g, const struct registry *reg,
 	struct call *c)
@@ -131,6 +152,12 @@ gen_opts_apply(const struct gen_opts *g, const struct registry *reg,
 	c->timeout = g->timeout > 0 ? g->timeout :
 		     p->timeout > 0 ? p->timeout :
 				      reg->timeout;
+	c->connect_timeout = pick(g->connect_timeout,
+		p->policy.connect_timeout, reg->policy.connect_timeout);
+	c->first_byte_timeout = pick(g->first_byte_timeout,
+		p->policy.first_byte_timeout, reg->policy.first_byte_timeout);
+	c->idle_timeout = pick(g->idle_timeout, p->policy.idle_timeout,
+		reg->policy.idle_timeout);
 	c->retries = g->retries >= 0 ? g->retries :
 		     p->retries >= 0 ? p->retries :
 				       reg->retries;

@@ -32,6 +32,7 @@ struct gen_opts {
 	size_t noptions, options_alloc;
 	bool no_stream;
 	double timeout; /* 0 = unset */
+	double connect_timeout, first_byte_timeout, idle_timeout; /* 0 = unset */
 	int retries;    /* -1 = unset */
 };
 
@@ -46,11 +47,19 @@ enum {
 	GEN_OPT_SYSTEM_FILE,
 	GEN_OPT_TIMEOUT,
 	GEN_OPT_TOP_P,
+	GEN_OPT_CONNECT_TIMEOUT,
+	GEN_OPT_FIRST_BYTE_TIMEOUT,
+	GEN_OPT_IDLE_TIMEOUT,
 	GEN_OPT_END /* the programs' own options start here */
 };
 
 #define GEN_SHORTOPTS "o:s:t:"
 #define GEN_LONGOPTS \
+	{ "connect-timeout", required_argument, NULL, \
+		GEN_OPT_CONNECT_TIMEOUT }, \
+	{ "first-byte-timeout", required_argument, NULL, \
+		GEN_OPT_FIRST_BYTE_TIMEOUT }, \
+	{ "idle-timeout", required_argument, NULL, GEN_OPT_IDLE_TIMEOUT }, \
 	{ "max-tokens", required_argument, NULL, GEN_OPT_MAX_TOKENS }, \
 	{ "no-stream", no_argument, NULL, GEN_OPT_NO_STREAM }, \
 	{ "option", required_argument, NULL, 'o' }, \
@@ -64,16 +73,19 @@ enum {
 
 /* The lines of --help that describe them. */
 #define GEN_HELP \
-	"  -o, --option KEY=VAL   extra request field (JSON value)\n" \
-	"  -s, --system TEXT      system prompt\n" \
-	"  -t, --temperature T    sampling temperature\n" \
-	"      --max-tokens N     most tokens to generate\n" \
-	"      --no-stream        wait for the whole answer\n" \
-	"      --retries N        retries on transient failures\n" \
-	"      --stop STR         stop sequence (repeatable)\n" \
-	"      --system-file F    read the system prompt from F\n" \
-	"      --timeout SEC      time limit for the request\n" \
-	"      --top-p P          nucleus sampling\n"
+	"  -o, --option KEY=VAL          extra request field (JSON value)\n" \
+	"  -s, --system TEXT             system prompt\n" \
+	"  -t, --temperature T           sampling temperature\n" \
+	"      --connect-timeout SEC     time limit to connect\n" \
+	"      --first-byte-timeout SEC  time limit to the first byte\n" \
+	"      --idle-timeout SEC        time limit between two chunks\n" \
+	"      --max-tokens N            most tokens to generate\n" \
+	"      --no-stream               wait for the whole answer\n" \
+	"      --retries N               retries on transient failures\n" \
+	"      --stop STR                stop sequence (repeatable)\n" \
+	"      --system-file F           read the system prompt from F\n" \
+	"      --timeout SEC             time limit for the whole request\n" \
+	"      --top-p P                 nucleus sampling\n"
 /* clang-format on */
 
 /* Take option ch with argument arg: 1 when it is one of these, 0 when
@@ -90,7 +102,7 @@ enum llm_status gen_opts_system(const struct gen_opts *g, struct buf *out,
 	struct buf *err);
 
 /* Fill c's request options (not its messages or system prompt), stream
- * flag, timeout and retries from g, over the provider's values, over
+ * flag, time limits and retries from g, over the provider's values, over
  * reg's [defaults]. */
 void gen_opts_apply(const struct gen_opts *g, const struct registry *reg,
 	struct call *c);

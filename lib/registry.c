@@ -16,21 +16,26 @@
 #include "xalloc.h"
 
 static const char *const defaults_keys[] = {
-	"model", "database", "timeout", "retries", NULL
+	"model", "database", "timeout", "retries", "connect_timeout",
+	"first_byte_timeout", "idle_timeout", "daily_budget_usd",
+	"monthly_budget_usd", "cooldown", "cache", "cache_ttl", NULL
 };
 static const char *const provider_keys[] = {
 	"type", "base_url", "api_key", "api_key_cmd", "enabled", "timeout",
 	"retries", "api_version", "anthropic_version", "region",
 	"access_key_id", "secret_access_key", "session_token", "reply",
-	"delay_ms", NULL
+	"delay_ms", "connect_timeout", "first_byte_timeout", "idle_timeout",
+	"rpm", "tpm", "max_parallel", "daily_budget_usd",
+	"monthly_budget_usd", "cooldown", NULL
 };
 static const char *const model_keys[] = {
 	"provider", "name", "context_window", "max_output_tokens",
 	"input_cost", "output_cost", "cached_input_cost", "tags",
-	"temperature", "top_p", "max_tokens", NULL
+	"temperature", "top_p", "max_tokens", "rpm", "tpm", "max_parallel",
+	"cache", "cache_ttl", NULL
 };
 static const char *const group_keys[] = {
-	"models", "strategy", "weights", NULL
+	"models", "strategy", "weights", "cache", "cache_ttl", NULL
 };
 static const char *const types[] = {
 	"openai", "azure", "anthropic", "gemini", "ollama", "bedrock", "mock",
@@ -569,6 +574,86 @@ get_bool(const struct cfg *c, const char *section, const char *key,
 	return LLM_ERR_CONFIG;
 }
 
+/* A duration in seconds: a number with an optional unit s, m, h or d. */
+static enum llm_status
+get_duration(const struct cfg *c, const char *section, const char *key,
+	double *v, struct buf *err)
+{
+	const struct cfg_entry *e = get(c, section, key);
+	char *end;
+	double d;
+
+	if (e == NULL)
+		return LLM_OK;
+	errno = 0;
+	d = strtod(e->value, &end);
+	if (end != e->value && errno == 0 && d >= 0) {
+		const char *unit = strchr("smhd", *end);
+
+		if (*end != '\0' && unit != NULL) {
+			d *= unit[0] == 's' ? 1 :
+			     unit[0] == 'm' ? 60 :
+			     unit[0] == 'h' ? 3600 :
+					      86400;
+			end++;
+		}
+		if (*end == '\0') {
+			*v = d;
+			return LLM_OK;
+		}
+	}
+	buf_setf(err,
+		"%s:%d: invalid %s '%s' in [%s]: expected seconds, or a number with s, m, h or d",
+		e->file, e->line, key, e->value, section);
+	return LLM_ERR_CONFIG;
+}
+
+static void
+policy_init(struct policy *pl)
+{
+	memset(pl, 0, sizeof(*pl));
+	pl->daily_budget_usd = pl->monthly_budget_usd = -1;
+	pl->cooldown = pl->cache_ttl = -1;
+	pl->cache = -1;
+}
+
+/* The policy keys of a section (check_entries() has made sure that only
+ * the ones its kind allows are there). */
+static enum llm_status
+load_policy(const struct cfg *c, const char *section, struct policy *pl,
+	struct buf *err)
+{
+	enum llm_status st;
+	bool cache = false, set = false;
+
+	if ((st = get_duration(c, section, "connect_timeout",
+		     &pl->connect_timeout, err)) ||
+		(st = get_duration(c, section, "first_byte_timeout",
+			 &pl->first_byte_timeout, err)) ||
+		(st = get_duration(c, section, "idle_timeout",
+			 &pl->idle_timeout, err)) ||
+		(st = get_long(c, section, "rpm", 1000000000L, &pl->rpm, err)) ||
+		(st = get_long(c, section, "tpm", 1000000000000L, &pl->tpm,
+			 err)) ||
+		(st = get_long(c, section, "max_parallel", 100000,
+			 &pl->max_parallel, err)) ||
+		(st = get_double(c, section, "daily_budget_usd", 0,
+			 &pl->daily_budget_usd, NULL, err)) ||
+		(st = get_double(c, section, "monthly_budget_usd", 0,
+			 &pl->monthly_budget_usd, NULL, err)) ||
+		(st = get_duration(c, section, "cooldown", &pl->cooldown,
+			 err)) ||
+		(st = get_duration(c, section, "cache_ttl", &pl->cache_ttl,
+			 err)))
+		return st;
+	set = get(c, section, "cache") != NULL;
+	if ((st = get_bool(c, section, "cache", &cache, err)) != LLM_OK)
+		return st;
+	if (set)
+		pl->cache = cache;
+	return LLM_OK;
+}
+
 /* Split a comma-separated list, trimming each item and dropping empty ones. */
 static char **
 split_list(const char *s, size_t *n)
@@ -678,6 +763,7 @@ load_provider(struct registry *r, const struct cfg *c, const char *section,
 	struct names l = { 0 };
 	long n;
 
+	policy_init(&p->policy);
 	p->name = xstrdup(name);
 	p->file = xstrdup(first->file);
 	p->line = first->line;
@@ -766,6 +852,7 @@ load_provider(struct registry *r, const struct cfg *c, const char *section,
 	p->secret_access_key = get_str(c, section, "secret_access_key");
 	p->session_token = get_str(c, section, "session_token");
 	p->reply = get_str(c, section, "reply");
+	st = load_policy(c, section, &p->policy, err);
 out:
 	names_release(&l);
 	buf_release(&url);
@@ -785,6 +872,7 @@ load_model(struct registry *r, const struct cfg *c, const char *section,
 	m->alias = xstrdup(name);
 	m->ref = xstrdup(name);
 	m->cached_input_cost = -1;
+	policy_init(&m->policy);
 	r->models = xgrowarray(r->models, &r->models_alloc, r->nmodels + 1,
 		sizeof(*r->models));
 	r->models[r->nmodels++] = m;
@@ -833,6 +921,8 @@ load_model(struct registry *r, const struct cfg *c, const char *section,
 		     &m->has_temperature, err)) != LLM_OK ||
 		(st = get_double(c, section, "top_p", 0, &m->top_p,
 			 &m->has_top_p, err)) != LLM_OK)
+		goto out;
+	if ((st = load_policy(c, section, &m->policy, err)) != LLM_OK)
 		goto out;
 	e = get(c, section, "tags");
 	if (e != NULL)
@@ -883,9 +973,12 @@ load_group(struct registry *r, const struct cfg *c, const char *section,
 	size_t nw = 0, i;
 
 	g->name = xstrdup(name);
+	policy_init(&g->policy);
 	r->groups = xgrowarray(r->groups, &r->groups_alloc, r->ngroups + 1,
 		sizeof(*r->groups));
 	r->groups[r->ngroups++] = g;
+	if ((st = load_policy(c, section, &g->policy, err)) != LLM_OK)
+		goto out;
 
 	if (find_alias(r, name) != NULL) {
 		buf_setf(err, "%s:%d: '%s' is both [model.%s] and [group.%s]",
@@ -987,6 +1080,12 @@ registry_load(struct registry *r, const struct cfg *c, struct buf *err)
 	if ((st = get_long(c, "defaults", "retries", 100, &n, err)) != LLM_OK)
 		goto out;
 	r->retries = (int)n;
+	policy_init(&r->policy);
+	r->policy.cooldown = 30;
+	r->policy.cache = 0;
+	r->policy.cache_ttl = 86400;
+	if ((st = load_policy(c, "defaults", &r->policy, err)) != LLM_OK)
+		goto out;
 	r->database = get_str(c, "defaults", "database");
 	if (r->database == NULL)
 		r->database =
@@ -1124,6 +1223,7 @@ found:
 		pname = NULL;
 		m->id = xstrdup(slash + 1);
 		m->cached_input_cost = -1;
+		policy_init(&m->policy);
 		r->models = xgrowarray(r->models, &r->models_alloc,
 			r->nmodels + 1, sizeof(*r->models));
 		r->models[r->nmodels++] = m;

@@ -4,17 +4,24 @@
  * Sections and keys (anything else is an error naming file and line,
  * with a "did you mean" for a misspelt key):
  *
- *   [defaults]         model, database, timeout, retries
+ *   [defaults]         model, database, timeout, retries,
+ *                      connect_timeout, first_byte_timeout, idle_timeout,
+ *                      daily_budget_usd, monthly_budget_usd, cooldown,
+ *                      cache, cache_ttl
  *   [provider.NAME]    type (openai azure anthropic gemini ollama bedrock
  *                      mock), base_url, api_key, api_key_cmd, enabled,
  *                      timeout, retries, api_version, anthropic_version,
  *                      region, access_key_id, secret_access_key,
- *                      session_token, reply, delay_ms
+ *                      session_token, reply, delay_ms, connect_timeout,
+ *                      first_byte_timeout, idle_timeout, rpm, tpm,
+ *                      max_parallel, daily_budget_usd, monthly_budget_usd,
+ *                      cooldown
  *   [model.NAME]       provider, name, context_window, max_output_tokens,
  *                      input_cost, output_cost, cached_input_cost, tags,
- *                      temperature, top_p, max_tokens
+ *                      temperature, top_p, max_tokens, rpm, tpm,
+ *                      max_parallel, cache, cache_ttl
  *   [group.NAME]       models, strategy (fallback weighted round-robin
- *                      shadow), weights
+ *                      shadow), weights, cache, cache_ttl
  *
  * A model reference is an alias ([model.NAME]), a group ([group.NAME]) or
  * PROVIDER/MODEL (split at the first '/'; MODEL may hold more slashes).
@@ -46,6 +53,21 @@
 #include "cfg.h"
 #include "status.h"
 
+/*
+ * Time limits, shared limits, budgets, cooldown and cache: the keys of
+ * [defaults], [provider.X], [model.X] and [group.X] that each allows
+ * (connect_timeout, first_byte_timeout, idle_timeout, cooldown and
+ * cache_ttl take seconds or a number with s, m, h or d).
+ */
+struct policy {
+	double connect_timeout, first_byte_timeout, idle_timeout; /* 0 = unset */
+	long rpm, tpm, max_parallel;  /* 0 = no limit */
+	double daily_budget_usd, monthly_budget_usd; /* < 0 = none */
+	double cooldown;  /* seconds after a failure; < 0 = unset */
+	int cache;        /* -1 = unset, 0 = off, 1 = on */
+	double cache_ttl; /* seconds; < 0 = unset */
+};
+
 struct provider {
 	char *name;
 	char *type;     /* one of the types above */
@@ -66,6 +88,8 @@ struct provider {
 	char *enabled_file; /* where enabled was set, or NULL */
 	int enabled_line;
 	char *base_url_var; /* the variable named in base_url's raw text */
+	struct policy policy; /* timeouts, rpm, tpm, max_parallel, budgets,
+				 cooldown */
 };
 
 struct model {
@@ -83,6 +107,7 @@ struct model {
 	bool has_temperature, has_top_p;
 	double temperature, top_p; /* per-model defaults */
 	long max_tokens;           /* per-model default; 0 = unset */
+	struct policy policy; /* rpm, tpm, max_parallel, cache, cache_ttl */
 };
 
 struct group {
@@ -91,6 +116,7 @@ struct group {
 	char **models; /* references, in order */
 	size_t nmodels;
 	double *weights; /* nmodels of them, or NULL */
+	struct policy policy; /* cache, cache_ttl */
 };
 
 struct registry {
@@ -104,6 +130,8 @@ struct registry {
 	char *database;      /* expanded path; a default under XDG_DATA_HOME */
 	double timeout;      /* seconds, default 120 */
 	int retries;         /* default 2 */
+	struct policy policy; /* [defaults]: timeouts, budgets, cooldown
+				 (default 30 s), cache (off), cache_ttl (1 d) */
 };
 
 /* clang-format off */

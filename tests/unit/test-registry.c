@@ -418,6 +418,69 @@ test_errors(void)
 	buf_release(&err);
 }
 
+/* The policy keys: time limits, shared limits, budgets, cache. */
+static void
+test_policy(void)
+{
+	struct registry r = REGISTRY_INIT;
+	struct buf err = BUF_INIT;
+	struct model *m;
+	struct provider *p;
+
+	is_int(load(&r, "[provider.p]\ntype = mock\n", &err), LLM_OK,
+		"defaults only");
+	ok(r.policy.cooldown == 30 && r.policy.cache == 0 &&
+			r.policy.cache_ttl == 86400 &&
+			r.policy.daily_budget_usd < 0,
+		"[defaults]: cooldown 30 s, cache off for a day, no budget");
+	p = registry_provider(&r, "p");
+	ok(p->policy.rpm == 0 && p->policy.cooldown < 0 &&
+			p->policy.first_byte_timeout == 0,
+		"a provider without keys sets nothing");
+	is_int(load(&r,
+		       "[defaults]\ncache = yes\ncache_ttl = 2h\n"
+		       "daily_budget_usd = 1.5\n"
+		       "[provider.p]\ntype = mock\nrpm = 60\ntpm = 1000\n"
+		       "max_parallel = 2\nfirst_byte_timeout = 1.5\n"
+		       "idle_timeout = 30s\nconnect_timeout = 1m\n"
+		       "cooldown = 1d\nmonthly_budget_usd = 20\n"
+		       "[model.a]\nprovider = p\nrpm = 5\ncache = off\n"
+		       "[group.g]\nmodels = a\ncache_ttl = 90\n",
+		       &err),
+		LLM_OK, "every policy key");
+	ok(r.policy.cache == 1 && r.policy.cache_ttl == 7200 &&
+			r.policy.daily_budget_usd == 1.5,
+		"[defaults] values, 2h in seconds");
+	p = registry_provider(&r, "p");
+	ok(p->policy.rpm == 60 && p->policy.tpm == 1000 &&
+			p->policy.max_parallel == 2 &&
+			p->policy.first_byte_timeout == 1.5 &&
+			p->policy.idle_timeout == 30 &&
+			p->policy.connect_timeout == 60 &&
+			p->policy.cooldown == 86400 &&
+			p->policy.monthly_budget_usd == 20,
+		"provider values");
+	m = registry_model(&r, "a");
+	ok(m && m->policy.rpm == 5 && m->policy.cache == 0 &&
+			m->policy.cache_ttl < 0,
+		"model values");
+	ok(registry_group(&r, "g")->policy.cache_ttl == 90, "group values");
+	registry_release(&r);
+
+	is_str(load_error("[provider.p]\ntype = mock\ncooldown = 5x\n"),
+		"t.ini:3: invalid cooldown '5x' in [provider.p]: expected seconds, or a number with s, m, h or d",
+		"a bad duration");
+	is_str(load_error("[provider.p]\ntype = mock\n[model.a]\n"
+			  "provider = p\ncooldown = 5\n"),
+		"t.ini:5: unknown key 'cooldown' in [model.a]",
+		"cooldown belongs to providers");
+	is_str(load_error("[provider.p]\ntype = mock\nrpm = -1\n"),
+		"t.ini:3: invalid rpm '-1' in [provider.p]: expected a whole number from 0 to 1000000000",
+		"a negative rpm");
+	load_error(NULL);
+	buf_release(&err);
+}
+
 int
 main(void)
 {
@@ -426,5 +489,6 @@ main(void)
 	test_keys();
 	test_cost();
 	test_errors();
+	test_policy();
 	return tap_done();
 }

@@ -38,6 +38,11 @@ struct call {
 	double connect_timeout;   /* seconds per connection; 0 = 30 */
 	double first_byte_timeout; /* seconds to the first byte; 0 = none */
 	double idle_timeout;      /* seconds between bytes; 0 = none */
+	const char *database;     /* the log, which also holds the state
+				     processes share (guard.h, cache.h) */
+	bool no_wait;             /* fail at once when a limit says wait */
+	bool cache;               /* answer from the cache when it can */
+	double cache_ttl;         /* seconds a cached answer stays good */
 	llm_text_fn on_text;      /* streamed text, or NULL */
 	void *ud;
 	/* Called once when the call has ended (progress displays). */

@@ -99,6 +99,13 @@ gen_opts_parse(struct gen_opts *g, int ch, const char *arg, struct buf *err)
 		if (!opt_double(arg, 0.001, 86400, &g->idle_timeout, &errstr))
 			return bad(err, "idle-timeout", errstr, arg);
 		break;
+	case GEN_OPT_NO_WAIT:
+		g->no_wait = true;
+		break;
+	case GEN_OPT_CACHE:
+	case GEN_OPT_NO_CACHE:
+		g->cache = ch == GEN_OPT_CACHE;
+		break;
 	case GEN_OPT_TOP_P:
 		if (!opt_double(arg, 0, 1, &g->top_p, &errstr))
 			return bad(err, "top-p", errstr, arg);
@@ -158,6 +165,14 @@ gen_opts_apply(const struct gen_opts *g, const struct registry *reg,
 		p->policy.first_byte_timeout, reg->policy.first_byte_timeout);
 	c->idle_timeout = pick(g->idle_timeout, p->policy.idle_timeout,
 		reg->policy.idle_timeout);
+	c->database = reg->database;
+	c->no_wait = g->no_wait;
+	c->cache = g->cache >= 0 ? g->cache :
+		   c->model->policy.cache >= 0 ? c->model->policy.cache :
+						 reg->policy.cache > 0;
+	c->cache_ttl = c->model->policy.cache_ttl >= 0 ?
+			       c->model->policy.cache_ttl :
+			       reg->policy.cache_ttl;
 	c->retries = g->retries >= 0 ? g->retries :
 		     p->retries >= 0 ? p->retries :
 				       reg->retries;

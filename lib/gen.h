@@ -34,10 +34,12 @@ struct gen_opts {
 	double timeout; /* 0 = unset */
 	double connect_timeout, first_byte_timeout, idle_timeout; /* 0 = unset */
 	int retries;    /* -1 = unset */
+	bool no_wait;   /* --no-wait */
+	int cache;      /* --cache 1, --no-cache 0, -1 = unset */
 };
 
 /* clang-format off */
-#define GEN_OPTS_INIT { .retries = -1 }
+#define GEN_OPTS_INIT { .retries = -1, .cache = -1 }
 
 enum {
 	GEN_OPT_MAX_TOKENS = 0x200,
@@ -50,11 +52,17 @@ enum {
 	GEN_OPT_CONNECT_TIMEOUT,
 	GEN_OPT_FIRST_BYTE_TIMEOUT,
 	GEN_OPT_IDLE_TIMEOUT,
+	GEN_OPT_NO_WAIT,
+	GEN_OPT_CACHE,
+	GEN_OPT_NO_CACHE,
 	GEN_OPT_END /* the programs' own options start here */
 };
 
 #define GEN_SHORTOPTS "o:s:t:"
 #define GEN_LONGOPTS \
+	{ "cache", no_argument, NULL, GEN_OPT_CACHE }, \
+	{ "no-cache", no_argument, NULL, GEN_OPT_NO_CACHE }, \
+	{ "no-wait", no_argument, NULL, GEN_OPT_NO_WAIT }, \
 	{ "connect-timeout", required_argument, NULL, \
 		GEN_OPT_CONNECT_TIMEOUT }, \
 	{ "first-byte-timeout", required_argument, NULL, \
@@ -76,11 +84,14 @@ enum {
 	"  -o, --option KEY=VAL          extra request field (JSON value)\n" \
 	"  -s, --system TEXT             system prompt\n" \
 	"  -t, --temperature T           sampling temperature\n" \
+	"      --cache                   answer from the cache when it can\n" \
 	"      --connect-timeout SEC     time limit to connect\n" \
 	"      --first-byte-timeout SEC  time limit to the first byte\n" \
 	"      --idle-timeout SEC        time limit between two chunks\n" \
 	"      --max-tokens N            most tokens to generate\n" \
+	"      --no-cache                neither read nor fill the cache\n" \
 	"      --no-stream               wait for the whole answer\n" \
+	"      --no-wait                 fail when a rate limit says wait\n" \
 	"      --retries N               retries on transient failures\n" \
 	"      --stop STR                stop sequence (repeatable)\n" \
 	"      --system-file F           read the system prompt from F\n" \

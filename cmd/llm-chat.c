@@ -12,7 +12,8 @@
 #include "status.h"
 
 enum {
-	OPT_CONFIG = GEN_OPT_END,
+	OPT_ATOMIC = GEN_OPT_END,
+	OPT_CONFIG,
 	OPT_DRY_RUN,
 	OPT_JSON,
 	OPT_NO_LOG,
@@ -21,11 +22,9 @@ enum {
 static const char synopsis[] =
 	"usage: llm-chat [-chqVv] [-m model] [-o key=value] [-S name] "
 	"[-s text] [-t temp]\n"
-	"                [--config file] [--dry-run] [--json] "
-	"[--max-tokens n] [--no-log]\n"
-	"                [--no-stream] [--retries n] [--stop str] "
-	"[--system-file file]\n"
-	"                [--timeout sec] [--top-p p] [--] [prompt ...]\n";
+	"                [--atomic] [--config file] [--dry-run] [--json] "
+	"[--no-log]\n"
+	"                [generation options] [--] [prompt ...]\n";
 
 static const char help[] =
 	"\nSend a prompt to a model and stream the answer to stdout.\n"
@@ -38,6 +37,7 @@ static const char help[] =
 	"  -S, --session NAME     continue or start a named conversation\n"
 	"  -V, --version          print the version\n"
 	"  -v, --verbose          debug output on stderr (-vv: HTTP)\n"
+	"      --atomic           print the answer only once it is complete\n"
 	"      --config FILE      last configuration layer\n"
 	"      --dry-run          print the HTTP request, secrets redacted\n"
 	"      --json             print one JSON object\n"
@@ -59,6 +59,7 @@ main(int argc, char *argv[])
 	static const char optstr[] = ":chm:qS:Vv" GEN_SHORTOPTS;
 	static const struct option longopts[] = {
 		GEN_LONGOPTS,
+		{ "atomic", no_argument, NULL, OPT_ATOMIC },
 		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "continue", no_argument, NULL, 'c' },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
@@ -106,6 +107,9 @@ main(int argc, char *argv[])
 			return 0;
 		case 'v':
 			msg_set_verbosity(++verbose);
+			break;
+		case OPT_ATOMIC:
+			opts.atomic = true;
 			break;
 		case OPT_CONFIG:
 			opts.config = optarg;

@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "call.h"
 #include "cfg.h"
@@ -11,6 +13,7 @@
 #include "out.h"
 #include "prompt.h"
 #include "registry.h"
+#include "route.h"
 #include "store.h"
 #include "xalloc.h"
 
@@ -28,6 +31,8 @@ struct chat {
 	struct llm_message *msgs;
 	size_t nmsgs;
 	struct out out;
+	struct buf held; /* --atomic: the answer until it is complete */
+	struct route_env env;
 	int64_t row_id;
 };
 
@@ -85,6 +90,23 @@ build_messages(struct chat *ch)
 	ch->nmsgs = ch->nhist + 1;
 }
 
+/* --atomic: keep the text until the answer is complete. */
+static int
+hold_text(void *ud, const char *p, size_t n)
+{
+	buf_add(ud, p, n);
+	return 0;
+}
+
+/* The primary of a shadow group is done: the reader gets the end of the
+ * answer now, not when the shadows are. */
+static void
+primary_done(void *ud, struct call *c)
+{
+	(void)c;
+	out_close(ud);
+}
+
 static void
 setup_call(struct chat *ch, struct call *c, struct provider *p,
 	struct model *m, const char *ref)
@@ -96,7 +118,10 @@ setup_call(struct chat *ch, struct call *c, struct provider *p,
 	c->rq.messages = ch->msgs;
 	c->rq.nmessages = ch->nmsgs;
 	gen_opts_apply(&ch->o->gen, &ch->reg, c);
-	if (!ch->o->json) {
+	if (ch->o->atomic) {
+		c->on_text = hold_text;
+		c->ud = &ch->held;
+	} else if (!ch->o->json) {
 		c->on_text = out_text;
 		c->ud = &ch->out;
 	}
@@ -104,7 +129,7 @@ setup_call(struct chat *ch, struct call *c, struct provider *p,
 
 /* Log c; a failure is kept in ch->logerr, never loses the answer. */
 static void
-log_call(struct chat *ch, const struct call *c)
+log_call(struct chat *ch, const struct call *c, bool shadow)
 {
 	struct store_request row;
 	struct buf e = BUF_INIT;
@@ -112,7 +137,7 @@ log_call(struct chat *ch, const struct call *c)
 	if (ch->o->no_log)
 		return;
 	call_row(c, "llm-chat", ch->prompt.ptr, &row);
-	if (ch->session_name) {
+	if (ch->session_name && !shadow) {
 		row.session = ch->session_name;
 		row.session_model = c->ref;
 		row.session_user = ch->prompt.ptr;
@@ -159,73 +184,134 @@ model_ref(struct chat *ch)
 	return ch->reg.default_model ? ch->reg.default_model : "";
 }
 
-/* Send to ref (a model, or the members of a group in order). */
+/* The prompt's size in tokens, estimated as the log's estimates are. */
+static long
+prompt_tokens(const struct chat *ch)
+{
+	size_t n = ch->system.len, i;
+
+	for (i = 0; i < ch->nmsgs; i++)
+		n += strlen(ch->msgs[i].content) + 4;
+	return (long)((n + 3) / 4);
+}
+
+/* Run c, and the shadows of its group beside it. */
+static void
+run_with_shadows(struct chat *ch, struct call *c, const struct route *rt,
+	const char *ref)
+{
+	struct call *all, **cs;
+	size_t n = 1, i;
+
+	all = xcalloc(rt->nshadows, sizeof(*all));
+	cs = xcalloc(rt->nshadows + 1, sizeof(*cs));
+	cs[0] = c;
+	for (i = 0; i < rt->nshadows; i++) {
+		struct provider *p = NULL;
+		struct model *m = NULL;
+		struct buf e = BUF_INIT;
+
+		if (registry_resolve(&ch->reg, rt->shadows[i], &m, &p, &e)) {
+			msg_warn("shadow of '%s': %s", ref, e.ptr);
+			buf_release(&e);
+			continue;
+		}
+		call_init(&all[i]);
+		setup_call(ch, &all[i], p, m, rt->shadows[i]);
+		all[i].on_text = NULL;
+		cs[n++] = &all[i];
+	}
+	if (!ch->o->json && !ch->o->atomic && n > 1)
+		c->on_done = primary_done;
+	call_run_many(cs, n);
+	for (i = 1; i < n; i++) {
+		msg_debug(1, "shadow '%s': %s, %ld ms", cs[i]->ref,
+			status_str(cs[i]->st), cs[i]->latency_ms);
+		log_call(ch, cs[i], true);
+		call_release(cs[i]);
+	}
+	free(all);
+	free(cs);
+}
+
+/* Send to ref: a model, or a group's route with fallback. */
 static enum llm_status
 send_ref(struct chat *ch, const char *ref, struct buf *dry, struct buf *err)
 {
-	struct group *g = registry_group(&ch->reg, ref);
-	const char *single[1];
-	const char *const *refs;
-	size_t nrefs, i;
-	enum llm_status st = LLM_OK;
+	const struct chat_opts *o = ch->o;
+	struct route rt;
+	enum llm_status st;
+	size_t i;
 
-	if (g) {
-		refs = (const char *const *)g->models;
-		nrefs = g->nmodels;
-	} else {
-		single[0] = ref;
-		refs = single;
-		nrefs = 1;
-	}
-	for (i = 0; i < nrefs; i++) {
+	st = route_plan(&ch->reg, ref, prompt_tokens(ch), o->gen.max_tokens,
+		&ch->env, &rt, err);
+	if (st != LLM_OK)
+		return st;
+	if (rt.skipped)
+		msg_debug(1, "%zu model(s) of '%s' cannot hold the prompt",
+			rt.skipped, ref);
+	for (i = 0; i < rt.n; i++) {
 		struct provider *p = NULL;
 		struct model *m = NULL;
 		struct call c;
+		bool last = i + 1 == rt.n, next;
 
 		buf_reset(err);
-		st = registry_resolve(&ch->reg, refs[i], &m, &p, err);
+		st = registry_resolve(&ch->reg, rt.order[i], &m, &p, err);
 		if (st != LLM_OK) {
-			if (g && i + 1 < nrefs)
+			if (!last)
 				continue;
-			return st;
+			break;
 		}
 		call_init(&c);
-		setup_call(ch, &c, p, m, g ? refs[i] : ref);
-		if (ch->o->dry_run) {
+		setup_call(ch, &c, p, m, rt.group ? rt.order[i] : ref);
+		if (o->dry_run) {
 			st = call_dry_run(&c, dry);
 			if (st)
 				buf_setf(err, "%s", c.err.ptr);
 			call_release(&c);
-			return st;
+			break;
 		}
 		msg_debug(1, "model '%s': provider '%s' (%s), id '%s', %s",
-			refs[i], p->name, p->type, m->id,
+			rt.order[i], p->name, p->type, m->id,
 			p->base_url ? p->base_url : "no base_url");
-		st = call_run(&c);
+		buf_reset(&ch->held);
+		if (i == 0 && rt.nshadows)
+			run_with_shadows(ch, &c, &rt, ref);
+		else
+			call_run(&c);
+		st = c.st;
 		if (c.attempts > 0)
 			msg_debug(1, "HTTP %ld, %d attempt(s), %ld ms, first "
 				     "text at %ld ms, %ld+%ld tokens%s",
 				c.http_status, c.attempts, c.latency_ms,
 				c.ttft_ms, c.input_tokens, c.output_tokens,
 				c.tokens_estimated ? " (estimated)" : "");
-		if (st != LLM_ERR_PIPE && !ch->o->json &&
-			(c.started || st == LLM_OK))
+		next = !last && rt.group && route_may_fall_back(&c, o->atomic);
+		if (o->atomic && st == LLM_OK && !next)
+			out_write(&ch->out, ch->held.ptr, ch->held.len);
+		if (st != LLM_ERR_PIPE && !o->json &&
+			((c.started && !o->atomic) || (st == LLM_OK && !next)))
 			out_finish(&ch->out);
 		if (c.attempts > 0 || st == LLM_OK)
-			log_call(ch, &c);
-		if (ch->o->json && (st == LLM_OK || !g || i + 1 == nrefs ||
-					   !call_may_fall_back(&c)))
+			log_call(ch, &c, false);
+		if (o->json && !next)
 			print_json(ch, &c);
-		if (st != LLM_OK)
-			buf_setf(err, "%s", c.err.ptr);
-		if (st == LLM_OK || !g || !call_may_fall_back(&c)) {
+		if (st != LLM_OK || next)
+			buf_setf(err, "%s", c.err.len ? c.err.ptr :
+						      "refused by a content policy");
+		if (!next) {
 			call_release(&c);
 			break;
 		}
 		msg_warn("%s failed, trying the next model of '%s': %s",
-			refs[i], ref, c.err.ptr);
+			rt.order[i], ref, err->ptr);
+		st = st == LLM_OK ? LLM_ERR_DATA : st;
 		call_release(&c);
 	}
+	if (st == LLM_OK)
+		buf_reset(err);
+	route_release(&rt);
 	return st;
 }
 
@@ -238,7 +324,10 @@ chat_run(const struct chat_opts *o, struct buf *err)
 
 	memset(&ch, 0, sizeof(ch));
 	ch.o = o;
+	/* weighted groups draw their arm with rand() */
+	srand((unsigned)time(NULL) ^ ((unsigned)getpid() << 8));
 	ch.prompt.ptr = ch.system.ptr = ch.logerr.ptr = buf_empty;
+	ch.held.ptr = buf_empty;
 	if ((st = cfg_load(&ch.cfg, o->config, err)) != LLM_OK)
 		goto out;
 	if ((st = registry_load(&ch.reg, &ch.cfg, err)) != LLM_OK)
@@ -282,6 +371,7 @@ out:
 	buf_release(&ch.prompt);
 	buf_release(&ch.system);
 	buf_release(&ch.logerr);
+	buf_release(&ch.held);
 	buf_release(&dry);
 	return st;
 }

@@ -26,6 +26,7 @@ struct chat_opts {
 	struct gen_opts gen;
 	const char *session;
 	bool cont, json, no_log, dry_run;
+	bool atomic; /* print the answer only when it is complete */
 	int argc; /* the prompt's words */
 	char **argv;
 };

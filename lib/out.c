@@ -1,5 +1,7 @@
 /* out.c - an answer going to a stream; see out.h. */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "out.h"
 #include "status.h"
@@ -38,5 +40,22 @@ out_finish(struct out *o)
 {
 	if (!o->any || o->last != '\n')
 		out_write(o, "\n", 1);
-	o->any = false;
+}
+
+void
+out_close(struct out *o)
+{
+	FILE *fp = o->fp ? o->fp : stdout;
+	int fd;
+
+	out_finish(o);
+	if (o->closed || o->error)
+		return;
+	fflush(fp);
+	fd = open("/dev/null", O_WRONLY);
+	if (fd >= 0) {
+		dup2(fd, fileno(fp));
+		close(fd);
+	}
+	o->closed = true;
 }

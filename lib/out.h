@@ -17,7 +17,7 @@
 
 struct out {
 	FILE *fp;    /* NULL: stdout */
-	bool any;    /* something was written since out_finish */
+	bool any;    /* something was written */
 	char last;   /* its last byte */
 	bool closed; /* the reader went away */
 	int error;   /* errno of a failed write */
@@ -27,7 +27,12 @@ struct out {
 int out_write(struct out *o, const char *p, size_t n);
 /* The same, shaped as an llm_text_fn (ud is the struct out). */
 int out_text(void *ud, const char *p, size_t n);
-/* End the text written so far in one newline (also when it was empty). */
+/* End the text written so far in one newline (also when it was empty);
+ * a second call adds nothing. */
 void out_finish(struct out *o);
+/* Finish, then let the reader see the end of the stream (the stream now
+ * goes to /dev/null) while the process goes on, e.g. logging the shadow
+ * requests of a group. */
+void out_close(struct out *o);
 
 #endif

@@ -69,8 +69,9 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libllm
 	$(CC) $(ALL_CPPFLAGS) -Itests/unit $(ALL_CFLAGS) $(ALL_LDFLAGS) \
 		-o $@ $< $(BUILD)/libllm.a $(LIBS_ALL)
 
-$(BUILD)/tests/fake/%: tests/fake/%.c $(wildcard tests/fake/*.h) \
-		| $(BUILD)/tests/fake
+# The fake shares only SHA-256 (for its SigV4 verifier) with lib/.
+$(BUILD)/tests/fake/%: tests/fake/%.c lib/sha256.c lib/sha256.h \
+		$(wildcard tests/fake/*.h) | $(BUILD)/tests/fake
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ \
 		$(filter %.c,$^) $(LIBS_ALL)
 

@@ -368,6 +368,25 @@ errmsg(const char *b, size_t n, struct buf *msg)
 		buf_adds(msg, "no error message");
 }
 
+/* The status of a non-2xx answer.  Bedrock refuses a model id that it
+ * does not know with 400 ValidationException "The provided model
+ * identifier is invalid.": a configuration error, as an unknown model is
+ * with the other providers, not bad data. */
+static enum llm_status
+error_status(long code, const char *b, size_t n)
+{
+	struct buf msg = BUF_INIT;
+	enum llm_status st = provider_http_status(code);
+
+	if (code == 400) {
+		errmsg(b, n, &msg);
+		if (strstr(msg.ptr, "model identifier is invalid") != NULL)
+			st = LLM_ERR_CONFIG;
+		buf_release(&msg);
+	}
+	return st;
+}
+
 /* The control plane's URL for path: https://bedrock.REGION.amazonaws.com
  * beside the default bedrock-runtime endpoint; under base_url for any
  * other (a VPC endpoint, a proxy, the test provider). */
@@ -467,6 +486,7 @@ const struct provider_ops bedrock_ops = {
 	.feed = feed,
 	.end = end,
 	.error = errmsg,
+	.error_status = error_status,
 	.list_build = list_build,
 	.list_parse = list_parse,
 };

@@ -4,8 +4,10 @@
 . "$(dirname "$0")/lib.sh"
 
 FAKE_KEY=sk-every-type-987
-export FAKE_KEY
-fake_start -k "$FAKE_KEY"
+FAKE_AKID=AKIDEVERYTYPE987
+FAKE_SECRET=every/type+secret987
+export FAKE_KEY FAKE_AKID FAKE_SECRET
+fake_start -k "$FAKE_KEY" -a "$FAKE_AKID" -S "$FAKE_SECRET" -r eu-west-1
 write_config "
 [provider.mock]
 type = mock
@@ -37,6 +39,13 @@ api_key = \${FAKE_KEY}
 type = azure
 base_url = $FAKE_URL
 api_key = \${FAKE_KEY}
+
+[provider.bed]
+type = bedrock
+base_url = $FAKE_URL
+region = eu-west-1
+access_key_id = \${FAKE_AKID}
+secret_access_key = \${FAKE_SECRET}
 
 [model.parrot]
 provider = mock
@@ -156,7 +165,8 @@ test_expect_success 'every type: the same bytes streamed and not, usage logged' 
 	reset_log &&
 	printf "The quick brown fox\njumps over \303\274ber the lazy dog." >prompt &&
 	{ cat prompt; echo; } >expect &&
-	for m in fake/echo ant/echo gem/echo oll/echo az/echo mock/echo; do
+	for m in fake/echo ant/echo gem/echo oll/echo az/echo bed/echo \
+		mock/echo; do
 		llm-chat -m "$m" <prompt >s.out &&
 		llm-chat -m "$m" --no-stream <prompt >n.out &&
 		test_cmp expect s.out &&
@@ -175,6 +185,8 @@ test_expect_success 'every type: the same bytes streamed and not, usage logged' 
 	oll|13|10|0|ok|stop
 	az|13|10|0|ok|stop
 	az|13|10|0|ok|stop
+	bed|13|10|0|ok|stop
+	bed|13|10|0|ok|stop
 	mock|10|10|0|ok|stop
 	mock|10|10|0|ok|stop
 	EOT

@@ -15,10 +15,13 @@
  * Sections: utilities; the server; HTTP requests; HTTP responses; the
  * request log; the model-string language; replies; serving a chat
  * request (every protocol: chat_serve() runs the model string's faults
- * and hands the reply to the protocol's struct proto); OpenAI Chat
- * Completions; what the protocols below share; Azure OpenAI; Anthropic
- * Messages; Google Gemini; Ollama; the router.  A new protocol gets its
- * own section, a struct proto and a line in route().
+ * and hands the reply to the protocol's struct proto; stream_run()
+ * writes a stream through the protocol's struct writer, with the faults
+ * in the same places for all); OpenAI Chat Completions; what the
+ * protocols below share; Azure OpenAI; Anthropic Messages; Google
+ * Gemini; Ollama; Amazon Bedrock; AWS Signature Version 4, verified; the
+ * router.  A new protocol gets its own section, a struct proto (and a
+ * struct writer) and a line in route().
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -41,6 +44,8 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+
+#include "sha256.h" /* lib/sha256.c, the one piece shared with lib/ */
 
 #define LINE_MAX_   8192              /* request line, chunk-size line */
 #define HEAD_MAX    (64 * 1024)       /* all header lines together */
@@ -338,11 +343,16 @@ json_emit(struct sb *out, cJSON *j, bool ascii)
 
 static struct server {
 	const char *key;          /* -k: required bearer token, or NULL */
+	const char *akid;         /* -a: AWS access key id, or NULL */
+	const char *secret;       /* -S: AWS secret access key */
+	const char *region;       /* -r: AWS region */
+	const char *token;        /* -T: required AWS session token, or NULL */
+	long skew;                /* -z: seconds added to the clock */
 	int log_fd;               /* -l: request log, or -1 */
 	int seen_fd;              /* model strings seen by failfirst */
 	int death_fd;             /* EOF here once the server has gone */
 	volatile sig_atomic_t stop;
-} srv = { NULL, -1, -1, -1, 0 };
+} srv = { NULL, NULL, NULL, "us-east-1", NULL, 0, -1, -1, -1, 0 };
 
 static void
 on_signal(int sig)
@@ -405,6 +415,11 @@ struct conn {
 	struct sb body;
 	bool split;         /* write the body one byte at a time */
 	bool chunked;       /* chunked transfer encoding for streams */
+	char *head;         /* NULL or header lines for every response */
+	cJSON *auth;        /* NULL or the log's "auth" member */
+	int deny;           /* Bedrock: the auth failure's status, or 0 */
+	const char *deny_type; /* its x-amzn-ErrorType */
+	char *deny_msg;     /* its message */
 };
 
 static const char *
@@ -742,6 +757,7 @@ conn_head(struct conn *c, int status, const char *ctype, long long clen,
 	}
 	sb_adds(&h, "Connection: close\r\n");
 	sb_addf(&h, "x-request-id: req_fake%lu\r\n", c->id);
+	sb_adds(&h, c->head ? c->head : "");
 	sb_adds(&h, extra ? extra : "");
 	sb_adds(&h, "\r\n");
 	rc = write_all(c->fd, h.ptr, h.len);
@@ -851,6 +867,8 @@ log_request(const struct conn *c)
 	} else
 		body = cJSON_CreateNull();
 	cJSON_AddItemToObject(root, "body", body);
+	if (c->auth != NULL)
+		cJSON_AddItemReferenceToObject(root, "auth", c->auth);
 	/* Strings from the wire may hold invalid UTF-8: keep the line JSON. */
 	json_emit(&raw, root, false);
 	utf8_clean(&line, raw.ptr, raw.len);
@@ -885,7 +903,7 @@ struct spec {
 	const char *eol;  /* SSE line end */
 	bool comments, nospace, multiline, fields, split, ascii, nousage;
 	bool words, cut, malformed, midstream_error, hang, close;
-	bool thinking, blocked;
+	bool thinking, blocked, badcrc, nostop;
 	long delay, gap;  /* ms */
 	long fail, failfirst;
 	char *finish;     /* NULL: "stop" */
@@ -979,6 +997,10 @@ spec_option(struct spec *sp, const char *tok)
 		sp->thinking = true;
 	else if (strcmp(tok, "blocked") == 0)
 		sp->blocked = true;
+	else if (strcmp(tok, "badcrc") == 0)
+		sp->badcrc = true;
+	else if (strcmp(tok, "nostop") == 0)
+		sp->nostop = true;
 	else if (opt_num(tok, "delay", 0, 600000, &sp->delay) ||
 		 opt_num(tok, "gap", 0, 600000, &sp->gap) ||
 		 opt_num(tok, "fail", 400, 599, &sp->fail) ||
@@ -1228,8 +1250,11 @@ struct gen {
 	const char *finish; /* finish-X, or the protocol's usual reason */
 	bool include_usage; /* OpenAI's stream_options.include_usage */
 	bool azure;         /* OpenAI chunks with Azure's filter results */
+	bool corrupt;       /* Bedrock `badcrc`: spoil the next frame's CRC */
 	long ptok, ctok;
 	int nevents;
+	int npieces;        /* text pieces written so far */
+	int idx;            /* the index of the text block */
 };
 
 /*
@@ -1314,6 +1339,82 @@ out:
 	return first;
 }
 
+/*
+ * How a protocol writes a stream, for stream_run(): the events before the
+ * text, one per piece of text, the events after it (with the end of the
+ * body), and the faults that the model string injects after the first
+ * piece (or after the opening events if the reply is empty).
+ */
+struct writer {
+	const char *ctype; /* the stream's Content-Type */
+	int (*open)(struct gen *o);
+	int (*piece)(struct gen *o, const char *s, size_t n);
+	int (*malformed)(struct gen *o); /* an event that does not parse */
+	int (*error)(struct gen *o);     /* `midstream-error`'s event */
+	int (*cut)(struct gen *o);       /* `cut`: NULL closes between events */
+	int (*close)(struct gen *o);
+};
+
+/* The faults after the first piece: 1 if the stream has been ended, 0 to
+ * go on, -1 on a write error. */
+static int
+stream_inject(struct gen *o, const struct writer *w)
+{
+	if (o->sp->malformed && w->malformed(o) < 0)
+		return -1;
+	o->corrupt = o->sp->badcrc;
+	if (o->sp->midstream_error) {
+		if (w->error(o) < 0 || conn_stream_end(o->c) < 0)
+			return -1;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * A streamed reply in any protocol but Gemini's: the head, w->open, one
+ * w->piece per piece of at most 16 bytes (64 for `big`) or per word, the
+ * faults after the first piece, and w->close; with `cut`, only the first
+ * half of the pieces and then w->cut, without the end of the body.
+ */
+static int
+stream_run(struct gen *o, const struct writer *w, const char *reply,
+	   size_t rlen)
+{
+	const struct spec *sp = o->sp;
+	struct piece *pieces = NULL;
+	size_t n, keep, i;
+	int rc = -1, r = 0;
+
+	n = reply_pieces(reply, rlen, sp->base == BASE_BIG ? 64 : 16,
+			 sp->words, &pieces);
+	keep = sp->cut ? (n + 1) / 2 : n;
+	o->c->chunked = !sp->close;
+	if (conn_head(o->c, 200, w->ctype, -1, NULL) < 0 || w->open(o) < 0)
+		goto out;
+	for (i = 0; i < n || i == 0; i++) {
+		if (i < n) {
+			if (w->piece(o, reply + pieces[i].off,
+				     pieces[i].len) < 0)
+				goto out;
+			o->npieces++;
+		}
+		if (i == 0 && (r = stream_inject(o, w)) != 0)
+			break;
+		if (sp->cut && i + 1 >= keep)
+			break;
+	}
+	if (r != 0)
+		rc = r < 0 ? -1 : 0;
+	else if (sp->cut)
+		rc = w->cut ? w->cut(o) : 0; /* no end of the body */
+	else
+		rc = w->close(o);
+out:
+	free(pieces);
+	return rc;
+}
+
 /* What a protocol brings to chat_serve(). */
 struct proto {
 	const char *finish; /* the usual finish reason */
@@ -1323,6 +1424,8 @@ struct proto {
 	int (*bad)(struct conn *c, const char *msg);
 	int (*stream)(struct gen *o, const char *reply, size_t n);
 	int (*whole)(struct gen *o, const char *reply, size_t n);
+	/* NULL, or the answer to an unknown base name instead of fail-404 */
+	int (*unknown)(struct conn *c, const char *model);
 };
 
 /* A chat request, whatever its protocol, as chat_serve() needs it. */
@@ -1358,8 +1461,12 @@ chat_serve(struct conn *c, const struct proto *pr, struct chatreq *cr)
 	memset(&sp, 0, sizeof sp);
 	status = spec_parse(&sp, cr->model, &err);
 	if (status != 0) {
-		rc = status == 404 ? pr->fail(c, 404, cr->model)
-				   : pr->bad(c, err.ptr);
+		if (status != 404)
+			rc = pr->bad(c, err.ptr);
+		else if (pr->unknown != NULL)
+			rc = pr->unknown(c, cr->model);
+		else
+			rc = pr->fail(c, 404, cr->model);
 		goto out;
 	}
 	if (sp.hang) {
@@ -1510,87 +1617,72 @@ oai_delta(const char *role, const char *content, size_t len)
 	return d;
 }
 
-/*
- * The faults injected after the first content event: 1 if the stream
- * has been ended, 0 to go on, -1 on a write error.
- */
+/* The comment of `comments`, Azure's filter chunk, the role chunk. */
 static int
-oai_inject(struct gen *o)
+oai_open(struct gen *o)
 {
-	static const char bad[] = "{\"choices\":[{\"delta\":{\"content\":";
-	static const char err[] = "{\"error\":{\"message\":\"The server had "
-		"an error while processing your request\",\"type\":"
-		"\"server_error\",\"param\":null,\"code\":null}}";
+	struct sb pre = SB_INIT;
+	int rc = 0;
 
-	if (o->sp->malformed && oai_event(o, bad) < 0)
-		return -1;
-	if (o->sp->midstream_error) {
-		if (oai_event(o, err) < 0 || conn_stream_end(o->c) < 0)
-			return -1;
-		return 1;
+	if (o->sp->comments) {
+		sb_addf(&pre, ": OPENROUTER PROCESSING%s%s", o->sp->eol,
+			o->sp->eol);
+		rc = conn_chunk(o->c, pre.ptr, pre.len);
+		sb_free(&pre);
 	}
-	return 0;
+	if (rc == 0 && o->azure)
+		rc = azure_filter_chunk(o);
+	if (rc == 0)
+		rc = oai_chunk(o, oai_delta("assistant", "", 0), NULL);
+	return rc;
 }
+
+static int
+oai_piece(struct gen *o, const char *s, size_t n)
+{
+	return oai_chunk(o, oai_delta(NULL, s, n), NULL);
+}
+
+static int
+oai_malformed(struct gen *o)
+{
+	return oai_event(o, "{\"choices\":[{\"delta\":{\"content\":");
+}
+
+static int
+oai_errevent(struct gen *o)
+{
+	return oai_event(o, "{\"error\":{\"message\":\"The server had an "
+			 "error while processing your request\",\"type\":"
+			 "\"server_error\",\"param\":null,\"code\":null}}");
+}
+
+/* The finish chunk, the usage chunk if asked for, [DONE]. */
+static int
+oai_close(struct gen *o)
+{
+	if (oai_chunk(o, cJSON_CreateObject(), o->finish) < 0)
+		return -1;
+	if (o->include_usage && !o->sp->nousage && oai_chunk(o, NULL, NULL) < 0)
+		return -1;
+	if (oai_event(o, "[DONE]") < 0)
+		return -1;
+	return conn_stream_end(o->c);
+}
+
+static const struct writer oai_writer = {
+	.ctype = "text/event-stream",
+	.open = oai_open,
+	.piece = oai_piece,
+	.malformed = oai_malformed,
+	.error = oai_errevent,
+	.close = oai_close,
+};
 
 static int
 oai_stream(struct gen *o, const char *reply, size_t rlen)
 {
-	const struct spec *sp = o->sp;
-	struct piece *pieces = NULL;
-	struct sb pre = SB_INIT;
-	size_t n, keep, i;
-	int rc = -1, r;
-
-	n = reply_pieces(reply, rlen, sp->base == BASE_BIG ? 64 : 16,
-			 sp->words, &pieces);
-	keep = sp->cut ? (n + 1) / 2 : n;
-	o->c->chunked = !sp->close;
-	if (conn_head(o->c, 200, "text/event-stream", -1, NULL) < 0)
-		goto out;
-	if (sp->comments) {
-		sb_addf(&pre, ": OPENROUTER PROCESSING%s%s", sp->eol, sp->eol);
-		if (conn_chunk(o->c, pre.ptr, pre.len) < 0)
-			goto out;
-	}
-	if (o->azure && azure_filter_chunk(o) < 0)
-		goto out;
-	if (oai_chunk(o, oai_delta("assistant", "", 0), NULL) < 0)
-		goto out;
-	for (i = 0; i < n; i++) {
-		if (oai_chunk(o, oai_delta(NULL, reply + pieces[i].off,
-					   pieces[i].len), NULL) < 0)
-			goto out;
-		if (i == 0 && (r = oai_inject(o)) != 0) {
-			rc = r < 0 ? -1 : 0;
-			goto out;
-		}
-		if (sp->cut && i + 1 == keep) {
-			rc = 0; /* close without finishing the stream */
-			goto out;
-		}
-	}
-	if (n == 0) {
-		if ((r = oai_inject(o)) != 0) {
-			rc = r < 0 ? -1 : 0;
-			goto out;
-		}
-		if (sp->cut) {
-			rc = 0;
-			goto out;
-		}
-	}
-	if (oai_chunk(o, cJSON_CreateObject(),
-		      o->finish) < 0)
-		goto out;
-	if (o->include_usage && !sp->nousage && oai_chunk(o, NULL, NULL) < 0)
-		goto out;
-	if (oai_event(o, "[DONE]") < 0 || conn_stream_end(o->c) < 0)
-		goto out;
-	rc = 0;
-out:
-	sb_free(&pre);
-	free(pieces);
-	return rc;
+	return stream_run(o, &oai_writer, reply, rlen);
 }
 
 static int
@@ -1748,7 +1840,11 @@ oai_whole_n(struct gen *o, const char *reply, size_t n)
 static const struct proto azure_proto; /* defined with Azure's errors */
 
 static const struct proto oai_proto = {
-	"stop", oai_fail, oai_bad, oai_stream, oai_whole_n,
+	.finish = "stop",
+	.fail = oai_fail,
+	.bad = oai_bad,
+	.stream = oai_stream,
+	.whole = oai_whole_n,
 };
 
 /* The `params` keys of an OpenAI request. */
@@ -1905,6 +2001,14 @@ bearer_is_key(const struct conn *c)
 
 	return h != NULL && strncmp(h, "Bearer ", 7) == 0 &&
 	       strcmp(h + 7, srv.key) == 0;
+}
+
+static bool
+path_ends(const char *path, const char *suffix)
+{
+	size_t n = strlen(path), k = strlen(suffix);
+
+	return n >= k && strcmp(path + n - k, suffix) == 0;
 }
 
 /* The value of query parameter name (malloc'ed, not decoded), or NULL. */
@@ -2086,7 +2190,11 @@ azure_fail(struct conn *c, long code, const char *model)
 }
 
 static const struct proto azure_proto = {
-	"stop", azure_fail, oai_bad, oai_stream, oai_whole_n,
+	.finish = "stop",
+	.fail = azure_fail,
+	.bad = oai_bad,
+	.stream = oai_stream,
+	.whole = oai_whole_n,
 };
 
 /* -k: `api-key: KEY` (or an Entra-style `Authorization: Bearer KEY`). */
@@ -2315,99 +2423,91 @@ anth_delta(struct gen *o, int index, const char *type, const char *field,
 	return anth_event(o, j);
 }
 
-/* The faults after the first delta: 1 stream ended, 0 go on, -1 error. */
-static int
-anth_inject(struct gen *o)
-{
-	static const char bad[] = "{\"type\":\"content_block_delta\","
-		"\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":";
-	static const char err[] = "{\"type\":\"error\",\"error\":{\"type\":"
-		"\"overloaded_error\",\"message\":\"Overloaded\"}}";
+#define ANTH_SIG "ZmFrZWxsbQ==" /* the thinking block's signature */
 
-	if (o->sp->malformed && sse_send(o, "content_block_delta", bad) < 0)
+/* message_start, a thinking block with `thinking`, the text block's
+ * content_block_start, a ping. */
+static int
+anth_open(struct gen *o)
+{
+	cJSON *j;
+
+	if (sse_preamble(o) < 0)
 		return -1;
-	if (o->sp->midstream_error) {
-		if (sse_send(o, "error", err) < 0 ||
-		    conn_stream_end(o->c) < 0)
-			return -1;
-		return 1;
-	}
-	return 0;
-}
-
-static int
-anth_stream(struct gen *o, const char *reply, size_t rlen)
-{
-	static const char sig[] = "ZmFrZWxsbQ==";
-	const struct spec *sp = o->sp;
-	struct piece *pieces = NULL;
-	size_t n, keep, i;
-	int rc = -1, r, idx = 0;
-	cJSON *j, *d;
-
-	n = reply_pieces(reply, rlen, sp->base == BASE_BIG ? 64 : 16,
-			 sp->words, &pieces);
-	keep = sp->cut ? (n + 1) / 2 : n;
-	o->c->chunked = !sp->close;
-	if (conn_head(o->c, 200, "text/event-stream", -1, NULL) < 0 ||
-	    sse_preamble(o) < 0)
-		goto out;
 	j = anth_typed("message_start");
 	cJSON_AddItemToObject(j, "message",
 			      anth_message(o, cJSON_CreateArray(), NULL, 1));
 	if (anth_event(o, j) < 0)
-		goto out;
-	if (sp->thinking) {
+		return -1;
+	if (o->sp->thinking) {
 		if (anth_block(o, "content_block_start", 0, "thinking") < 0 ||
 		    anth_delta(o, 0, "thinking_delta", "thinking", THINKING,
 			       strlen(THINKING)) < 0 ||
-		    anth_delta(o, 0, "signature_delta", "signature", sig,
-			       strlen(sig)) < 0 ||
+		    anth_delta(o, 0, "signature_delta", "signature", ANTH_SIG,
+			       strlen(ANTH_SIG)) < 0 ||
 		    anth_block(o, "content_block_stop", 0, NULL) < 0)
-			goto out;
-		idx = 1;
+			return -1;
+		o->idx = 1;
 	}
-	if (anth_block(o, "content_block_start", idx, "text") < 0 ||
-	    anth_event(o, anth_typed("ping")) < 0)
-		goto out;
-	for (i = 0; i < n; i++) {
-		if (anth_delta(o, idx, "text_delta", "text",
-			       reply + pieces[i].off, pieces[i].len) < 0)
-			goto out;
-		if (i == 0 && (r = anth_inject(o)) != 0) {
-			rc = r < 0 ? -1 : 0;
-			goto out;
-		}
-		if (sp->cut && i + 1 == keep) {
-			rc = 0;
-			goto out;
-		}
-	}
-	if (n == 0) {
-		if ((r = anth_inject(o)) != 0) {
-			rc = r < 0 ? -1 : 0;
-			goto out;
-		}
-		if (sp->cut) {
-			rc = 0;
-			goto out;
-		}
-	}
-	if (anth_block(o, "content_block_stop", idx, NULL) < 0)
-		goto out;
+	if (anth_block(o, "content_block_start", o->idx, "text") < 0)
+		return -1;
+	return anth_event(o, anth_typed("ping"));
+}
+
+static int
+anth_piece(struct gen *o, const char *s, size_t n)
+{
+	return anth_delta(o, o->idx, "text_delta", "text", s, n);
+}
+
+static int
+anth_malformed(struct gen *o)
+{
+	return sse_send(o, "content_block_delta", "{\"type\":"
+			"\"content_block_delta\",\"index\":0,\"delta\":"
+			"{\"type\":\"text_delta\",\"text\":");
+}
+
+static int
+anth_errevent(struct gen *o)
+{
+	return sse_send(o, "error", "{\"type\":\"error\",\"error\":"
+			"{\"type\":\"overloaded_error\",\"message\":"
+			"\"Overloaded\"}}");
+}
+
+/* content_block_stop, message_delta, message_stop. */
+static int
+anth_close(struct gen *o)
+{
+	cJSON *j, *d;
+
+	if (anth_block(o, "content_block_stop", o->idx, NULL) < 0)
+		return -1;
 	j = anth_typed("message_delta");
 	d = cJSON_AddObjectToObject(j, "delta");
 	cJSON_AddStringToObject(d, "stop_reason", o->finish);
 	cJSON_AddNullToObject(d, "stop_sequence");
 	anth_usage(o, j, false, o->ctok);
 	if (anth_event(o, j) < 0 ||
-	    anth_event(o, anth_typed("message_stop")) < 0 ||
-	    conn_stream_end(o->c) < 0)
-		goto out;
-	rc = 0;
-out:
-	free(pieces);
-	return rc;
+	    anth_event(o, anth_typed("message_stop")) < 0)
+		return -1;
+	return conn_stream_end(o->c);
+}
+
+static const struct writer anth_writer = {
+	.ctype = "text/event-stream",
+	.open = anth_open,
+	.piece = anth_piece,
+	.malformed = anth_malformed,
+	.error = anth_errevent,
+	.close = anth_close,
+};
+
+static int
+anth_stream(struct gen *o, const char *reply, size_t rlen)
+{
+	return stream_run(o, &anth_writer, reply, rlen);
 }
 
 static int
@@ -2423,7 +2523,7 @@ anth_whole(struct gen *o, const char *reply, size_t rlen)
 	if (o->sp->thinking) {
 		b = anth_typed("thinking");
 		cJSON_AddStringToObject(b, "thinking", THINKING);
-		cJSON_AddStringToObject(b, "signature", "ZmFrZWxsbQ==");
+		cJSON_AddStringToObject(b, "signature", ANTH_SIG);
 		cJSON_AddItemToArray(content, b);
 	}
 	if (rlen > 0) {
@@ -2439,7 +2539,11 @@ anth_whole(struct gen *o, const char *reply, size_t rlen)
 }
 
 static const struct proto anth_proto = {
-	"end_turn", anth_fail, anth_bad, anth_stream, anth_whole,
+	.finish = "end_turn",
+	.fail = anth_fail,
+	.bad = anth_bad,
+	.stream = anth_stream,
+	.whole = anth_whole,
 };
 
 /* POST …/v1/messages */
@@ -2833,7 +2937,11 @@ gem_whole(struct gen *o, const char *reply, size_t rlen)
 }
 
 static const struct proto gem_proto = {
-	"STOP", gem_fail, gem_bad, gem_stream, gem_whole,
+	.finish = "STOP",
+	.fail = gem_fail,
+	.bad = gem_bad,
+	.stream = gem_stream,
+	.whole = gem_whole,
 };
 
 /* POST …/models/MODEL:generateContent or :streamGenerateContent */
@@ -3093,71 +3201,56 @@ oll_line(struct gen *o, cJSON *j)
 	return rc;
 }
 
+/* With `thinking`, a line of thinking first. */
 static int
-oll_inject(struct gen *o)
+oll_open(struct gen *o)
 {
-	static const char err[] = "{\"error\":\"an error was encountered "
-		"while running the model: unexpected EOF\"}";
-	static const char bad[] = "{\"model\":\"x\",\"message\":"
-		"{\"content\":";
-
-	if (o->sp->malformed && oll_send(o, bad) < 0)
-		return -1;
-	if (o->sp->midstream_error) {
-		if (oll_send(o, err) < 0 || conn_stream_end(o->c) < 0)
-			return -1;
-		return 1;
-	}
-	return 0;
+	if (!o->sp->thinking)
+		return 0;
+	return oll_line(o, oll_object(o, "", 0, true, false));
 }
+
+static int
+oll_piece(struct gen *o, const char *s, size_t n)
+{
+	return oll_line(o, oll_object(o, s, n, false, false));
+}
+
+static int
+oll_malformed(struct gen *o)
+{
+	return oll_send(o, "{\"model\":\"x\",\"message\":{\"content\":");
+}
+
+static int
+oll_errevent(struct gen *o)
+{
+	return oll_send(o, "{\"error\":\"an error was encountered while "
+			"running the model: unexpected EOF\"}");
+}
+
+/* The done line. */
+static int
+oll_close(struct gen *o)
+{
+	if (oll_line(o, oll_object(o, "", 0, false, true)) < 0)
+		return -1;
+	return conn_stream_end(o->c);
+}
+
+static const struct writer oll_writer = {
+	.ctype = "application/x-ndjson",
+	.open = oll_open,
+	.piece = oll_piece,
+	.malformed = oll_malformed,
+	.error = oll_errevent,
+	.close = oll_close,
+};
 
 static int
 oll_stream(struct gen *o, const char *reply, size_t rlen)
 {
-	const struct spec *sp = o->sp;
-	struct piece *pieces = NULL;
-	size_t n, keep, i;
-	int rc = -1, r;
-
-	n = reply_pieces(reply, rlen, sp->base == BASE_BIG ? 64 : 16,
-			 sp->words, &pieces);
-	keep = sp->cut ? (n + 1) / 2 : n;
-	o->c->chunked = !sp->close;
-	if (conn_head(o->c, 200, "application/x-ndjson", -1, NULL) < 0)
-		goto out;
-	if (sp->thinking && oll_line(o, oll_object(o, "", 0, true,
-						   false)) < 0)
-		goto out;
-	for (i = 0; i < n; i++) {
-		if (oll_line(o, oll_object(o, reply + pieces[i].off,
-					   pieces[i].len, false, false)) < 0)
-			goto out;
-		if (i == 0 && (r = oll_inject(o)) != 0) {
-			rc = r < 0 ? -1 : 0;
-			goto out;
-		}
-		if (sp->cut && i + 1 == keep) {
-			rc = 0;
-			goto out;
-		}
-	}
-	if (n == 0) {
-		if ((r = oll_inject(o)) != 0) {
-			rc = r < 0 ? -1 : 0;
-			goto out;
-		}
-		if (sp->cut) {
-			rc = 0;
-			goto out;
-		}
-	}
-	if (oll_line(o, oll_object(o, "", 0, false, true)) < 0 ||
-	    conn_stream_end(o->c) < 0)
-		goto out;
-	rc = 0;
-out:
-	free(pieces);
-	return rc;
+	return stream_run(o, &oll_writer, reply, rlen);
 }
 
 static int
@@ -3176,7 +3269,11 @@ oll_whole(struct gen *o, const char *reply, size_t rlen)
 }
 
 static const struct proto oll_proto = {
-	"stop", oll_fail, oll_bad, oll_stream, oll_whole,
+	.finish = "stop",
+	.fail = oll_fail,
+	.bad = oll_bad,
+	.stream = oll_stream,
+	.whole = oll_whole,
 };
 
 /* POST /api/chat: streamed unless "stream" is false. */
@@ -3252,15 +3349,1321 @@ oll_tags(struct conn *c)
 	return rc;
 }
 
-/* ==== the router ==== */
+/* ==== Amazon Bedrock Converse (PROTOCOLS.md section 6) ==== */
+
+#define AWS_NS ":http://internal.amazon.com/coral/com.amazon.bedrock/"
+#define BED_LATENCY 100 /* metrics.latencyMs */
+#define BED_BAD_TOKEN "The security token included in the request is invalid."
+#define BED_MISMATCH "The request signature we calculated does not match " \
+	"the signature you provided. Check your AWS Secret Access Key and " \
+	"signing method. Consult the service documentation for details."
+#define BED_BAD_MODEL "The provided model identifier is invalid."
+#define BED_MALFORMED "Malformed input request, please reformat your " \
+	"input and try again."
+#define BED_EXTRA_ID "fakellm.echo-v1:0" /* the listing's last id */
+
+/*
+ * {"message":M} with `x-amzn-ErrorType: TYPE:…`, as AWS's rest-json
+ * services answer (botocore takes the name before the ':').
+ */
+static int
+aws_error(struct conn *c, int status, const char *type, const char *msg,
+	  const char *extra)
+{
+	cJSON *root = cJSON_CreateObject();
+	struct sb out = SB_INIT, head = SB_INIT;
+	int rc;
+
+	cJSON_AddStringToObject(root, "message", msg);
+	json_emit(&out, root, false);
+	sb_addf(&head, "x-amzn-ErrorType: %s" AWS_NS "\r\n%s", type,
+		extra ? extra : "");
+	rc = send_json(c, status, head.ptr, out.ptr, out.len);
+	sb_free(&out);
+	sb_free(&head);
+	return rc;
+}
+
+static const struct bed_error {
+	long code;
+	const char *type, *msg, *extra;
+} bed_errors[] = {
+	{ 400, "ValidationException", BED_MALFORMED, NULL },
+	{ 401, "UnrecognizedClientException", BED_BAD_TOKEN, NULL },
+	{ 403, "AccessDeniedException", "You don't have access to the model "
+	  "with the specified model ID.", NULL },
+	{ 404, "ResourceNotFoundException", "Could not resolve the "
+	  "foundation model from the provided model identifier.", NULL },
+	{ 408, "ModelTimeoutException", "Model has timed out in processing "
+	  "the request. Try your request again.", NULL },
+	{ 424, "ModelErrorException", "The model returned an error. Try "
+	  "your request again.", NULL },
+	{ 429, "ThrottlingException", "Too many requests, please wait before "
+	  "trying again.", "retry-after: 1\r\n" },
+	{ 500, "InternalServerException", "The system encountered an "
+	  "unexpected error during processing. Try your request again.",
+	  NULL },
+	{ 503, "ServiceUnavailableException", "Bedrock is unable to process "
+	  "your request.", "retry-after: 1\r\n" },
+};
+
+static int
+bed_fail(struct conn *c, long code, const char *model)
+{
+	struct sb msg = SB_INIT;
+	size_t i;
+	int rc;
+
+	(void)model;
+	for (i = 0; i < sizeof bed_errors / sizeof bed_errors[0]; i++)
+		if (bed_errors[i].code == code)
+			return aws_error(c, (int)code, bed_errors[i].type,
+					 bed_errors[i].msg,
+					 bed_errors[i].extra);
+	sb_addf(&msg, "fakellm: forced HTTP error %ld", code);
+	rc = aws_error(c, (int)code, code < 500 ? "ValidationException"
+						: "InternalServerException",
+		       msg.ptr, NULL);
+	sb_free(&msg);
+	return rc;
+}
+
+static int
+bed_bad(struct conn *c, const char *msg)
+{
+	return aws_error(c, 400, "ValidationException", msg, NULL);
+}
+
+/* An unknown base name: what Bedrock says of a model id it does not know. */
+static int
+bed_unknown(struct conn *c, const char *model)
+{
+	(void)model;
+	return bed_bad(c, BED_BAD_MODEL);
+}
+
+/* CRC-32 (IEEE 802.3, as zlib's crc32()) of n bytes of p after crc. */
+static uint32_t
+crc32_ieee(uint32_t crc, const void *p, size_t n)
+{
+	static uint32_t table[256];
+	static bool ready;
+	const unsigned char *b = p;
+	uint32_t v;
+	int i, k;
+
+	if (!ready) {
+		for (i = 0; i < 256; i++) {
+			v = (uint32_t)i;
+			for (k = 0; k < 8; k++)
+				v = v & 1 ? 0xedb88320u ^ (v >> 1) : v >> 1;
+			table[i] = v;
+		}
+		ready = true;
+	}
+	crc = ~crc;
+	while (n-- > 0)
+		crc = table[(crc ^ *b++) & 0xff] ^ (crc >> 8);
+	return ~crc;
+}
+
+static void
+put_be32(struct sb *b, uint32_t v)
+{
+	unsigned char p[4];
+
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+	sb_add(b, p, 4);
+}
+
+/* An event-stream header whose value is a string (type 7). */
+static void
+es_header(struct sb *h, const char *name, const char *value)
+{
+	unsigned char t[3], nl = (unsigned char)strlen(name);
+	size_t vl = strlen(value);
+
+	sb_add(h, &nl, 1);
+	sb_add(h, name, nl);
+	t[0] = 7;
+	t[1] = (unsigned char)(vl >> 8);
+	t[2] = (unsigned char)vl;
+	sb_add(h, t, 3);
+	sb_add(h, value, vl);
+}
+
+/*
+ * An event-stream message: total length, headers length, the prelude's
+ * CRC, the headers, the payload, the CRC of all that; integers
+ * big-endian.  An event (:event-type name) or, exception, an exception
+ * (:exception-type name), whose payload is JSON text.
+ */
+static void
+es_message(struct sb *out, bool exception, const char *name,
+	   const char *json)
+{
+	struct sb h = SB_INIT;
+	size_t start = out->len, n = strlen(json);
+
+	es_header(&h, exception ? ":exception-type" : ":event-type", name);
+	es_header(&h, ":content-type", "application/json");
+	es_header(&h, ":message-type", exception ? "exception" : "event");
+	put_be32(out, (uint32_t)(16 + h.len + n));
+	put_be32(out, (uint32_t)h.len);
+	put_be32(out, crc32_ieee(0, out->ptr + start, 8));
+	sb_add(out, h.ptr, h.len);
+	sb_add(out, json, n);
+	put_be32(out, crc32_ieee(0, out->ptr + start, out->len - start));
+	sb_free(&h);
+}
+
+/*
+ * Send one message as an HTTP chunk, `gap-` before all but the first;
+ * after `badcrc`, with one bit of its message CRC flipped.
+ */
+static int
+bed_send(struct gen *o, bool exception, const char *name, const char *json)
+{
+	struct sb m = SB_INIT;
+	int rc;
+
+	if (o->nevents > 0 && o->sp->gap > 0 &&
+	    wait_ms(o->c->fd, o->sp->gap, false) < 0)
+		return -1;
+	o->nevents++;
+	es_message(&m, exception, name, json);
+	if (o->corrupt) {
+		m.ptr[m.len - 1] ^= 0x01;
+		o->corrupt = false;
+	}
+	rc = conn_chunk(o->c, m.ptr, m.len);
+	sb_free(&m);
+	return rc;
+}
+
+/* Event name whose payload is j with the random-looking padding "p"
+ * that Bedrock adds (here of a length that varies with the event);
+ * consumes j. */
+static int
+bed_event(struct gen *o, const char *name, cJSON *j)
+{
+	static const char pad[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN"
+		"OPQRSTUVWXYZ0123456789";
+	struct sb out = SB_INIT;
+	int rc;
+
+	add_strn(j, "p", pad, 1 + (size_t)o->nevents * 7 % 24);
+	json_emit(&out, j, o->sp->ascii);
+	rc = bed_send(o, false, name, out.ptr);
+	sb_free(&out);
+	return rc;
+}
+
+static cJSON *
+bed_index(int idx)
+{
+	cJSON *j = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(j, "contentBlockIndex", idx);
+	return j;
+}
+
+/* contentBlockDelta: {"delta":{FIELD:…}}, or {"delta":{KIND:{FIELD:…}}}. */
+static int
+bed_delta(struct gen *o, int idx, const char *kind, const char *field,
+	  const char *s, size_t n)
+{
+	cJSON *j = bed_index(idx), *d;
+
+	d = cJSON_AddObjectToObject(j, "delta");
+	if (kind != NULL)
+		d = cJSON_AddObjectToObject(d, kind);
+	add_strn(d, field, s, n);
+	return bed_event(o, "contentBlockDelta", j);
+}
+
+static void
+bed_usage(const struct gen *o, cJSON *parent)
+{
+	cJSON *u;
+
+	if (o->sp->nousage)
+		return;
+	u = cJSON_AddObjectToObject(parent, "usage");
+	cJSON_AddNumberToObject(u, "inputTokens", (double)o->ptok);
+	cJSON_AddNumberToObject(u, "outputTokens", (double)o->ctok);
+	cJSON_AddNumberToObject(u, "totalTokens", (double)(o->ptok + o->ctok));
+}
+
+/* messageStart; with `thinking`, a reasoning block at index 0. */
+static int
+bed_open(struct gen *o)
+{
+	cJSON *j = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(j, "role", "assistant");
+	if (bed_event(o, "messageStart", j) < 0)
+		return -1;
+	if (!o->sp->thinking)
+		return 0;
+	if (bed_delta(o, 0, "reasoningContent", "text", THINKING,
+		      strlen(THINKING)) < 0 ||
+	    bed_delta(o, 0, "reasoningContent", "signature", ANTH_SIG,
+		      strlen(ANTH_SIG)) < 0 ||
+	    bed_event(o, "contentBlockStop", bed_index(0)) < 0)
+		return -1;
+	o->idx = 1;
+	return 0;
+}
+
+static int
+bed_piece(struct gen *o, const char *s, size_t n)
+{
+	return bed_delta(o, o->idx, NULL, "text", s, n);
+}
+
+/* A contentBlockDelta event whose payload is not JSON (CRCs intact). */
+static int
+bed_malformed(struct gen *o)
+{
+	return bed_send(o, false, "contentBlockDelta",
+			"{\"contentBlockIndex\":0,\"delta\":{\"text\":");
+}
+
+static int
+bed_errevent(struct gen *o)
+{
+	return bed_send(o, true, "throttlingException", "{\"message\":\"Too "
+			"many tokens, please wait before trying again.\"}");
+}
+
+/* `cut`: the first half of the message that would come next. */
+static int
+bed_cut(struct gen *o)
+{
+	struct sb m = SB_INIT;
+	int rc;
+
+	es_message(&m, false, "contentBlockStop", "{\"contentBlockIndex\":0}");
+	rc = conn_chunk(o->c, m.ptr, m.len / 2);
+	sb_free(&m);
+	return rc;
+}
+
+/* contentBlockStop, messageStop (not with `nostop`), metadata. */
+static int
+bed_close(struct gen *o)
+{
+	cJSON *j, *m;
+
+	if (o->npieces > 0 &&
+	    bed_event(o, "contentBlockStop", bed_index(o->idx)) < 0)
+		return -1;
+	if (!o->sp->nostop) {
+		j = cJSON_CreateObject();
+		cJSON_AddStringToObject(j, "stopReason", o->finish);
+		if (bed_event(o, "messageStop", j) < 0)
+			return -1;
+	}
+	j = cJSON_CreateObject();
+	bed_usage(o, j);
+	m = cJSON_AddObjectToObject(j, "metrics");
+	cJSON_AddNumberToObject(m, "latencyMs", BED_LATENCY);
+	if (bed_event(o, "metadata", j) < 0)
+		return -1;
+	return conn_stream_end(o->c);
+}
+
+static const struct writer bed_writer = {
+	.ctype = "application/vnd.amazon.eventstream",
+	.open = bed_open,
+	.piece = bed_piece,
+	.malformed = bed_malformed,
+	.error = bed_errevent,
+	.cut = bed_cut,
+	.close = bed_close,
+};
+
+static int
+bed_stream(struct gen *o, const char *reply, size_t rlen)
+{
+	return stream_run(o, &bed_writer, reply, rlen);
+}
+
+/* A ConverseResponse, its members in the order Bedrock sends them. */
+static int
+bed_whole(struct gen *o, const char *reply, size_t rlen)
+{
+	cJSON *j, *m, *content, *b, *r;
+	struct sb out = SB_INIT;
+	int rc;
+
+	if (o->sp->malformed)
+		return send_oops(o->c);
+	j = cJSON_CreateObject();
+	m = cJSON_AddObjectToObject(j, "metrics");
+	cJSON_AddNumberToObject(m, "latencyMs", BED_LATENCY);
+	m = cJSON_AddObjectToObject(cJSON_AddObjectToObject(j, "output"),
+				    "message");
+	content = cJSON_AddArrayToObject(m, "content");
+	if (o->sp->thinking) {
+		b = cJSON_CreateObject();
+		r = cJSON_AddObjectToObject(cJSON_AddObjectToObject(b,
+				"reasoningContent"), "reasoningText");
+		cJSON_AddStringToObject(r, "signature", ANTH_SIG);
+		cJSON_AddStringToObject(r, "text", THINKING);
+		cJSON_AddItemToArray(content, b);
+	}
+	if (rlen > 0) {
+		b = cJSON_CreateObject();
+		add_strn(b, "text", reply, rlen);
+		cJSON_AddItemToArray(content, b);
+	}
+	cJSON_AddStringToObject(m, "role", "assistant");
+	cJSON_AddStringToObject(j, "stopReason", o->finish);
+	bed_usage(o, j);
+	json_emit(&out, j, o->sp->ascii);
+	rc = send_whole(o, out.ptr, out.len);
+	sb_free(&out);
+	return rc;
+}
+
+static const struct proto bed_proto = {
+	.finish = "end_turn",
+	.fail = bed_fail,
+	.bad = bed_bad,
+	.stream = bed_stream,
+	.whole = bed_whole,
+	.unknown = bed_unknown,
+};
+
+/* Whether the model-string token s[0..n) is a base name or an option. */
+static bool
+spec_known(const char *s, size_t n)
+{
+	struct spec sp;
+	char *tok = xstrndup(s, n);
+	bool known;
+
+	memset(&sp, 0, sizeof sp);
+	known = spec_base(&sp, tok) == 0 || spec_option(&sp, tok) == 0;
+	spec_release(&sp);
+	free(tok);
+	return known;
+}
+
+/*
+ * The model string in a Bedrock model id (decoded): of an ARN, what
+ * follows its last '/'; then, while the first '+'-separated part is
+ * neither a base name nor an option, what follows its first '.' (the
+ * inference profile's region group, the vendor); and without the
+ * version, ":…" at the end of that part.  So "anthropic.echo-v1:0+split"
+ * and "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.echo"
+ * are "echo-v1+split" and "echo".  Malloc'ed.
+ */
+static char *
+bed_model_string(const char *id)
+{
+	const char *s = id, *end, *base_end, *dot, *colon;
+	struct sb out = SB_INIT;
+
+	if (strncmp(s, "arn:", 4) == 0 && strrchr(s, '/') != NULL)
+		s = strrchr(s, '/') + 1;
+	for (;;) {
+		end = strchr(s, '+');
+		if (end == NULL)
+			end = s + strlen(s);
+		colon = memchr(s, ':', (size_t)(end - s));
+		base_end = colon ? colon : end;
+		if (spec_known(s, (size_t)(base_end - s)))
+			break;
+		dot = memchr(s, '.', (size_t)(base_end - s));
+		if (dot == NULL)
+			break;
+		s = dot + 1;
+	}
+	sb_add(&out, s, (size_t)(base_end - s));
+	sb_adds(&out, end);
+	return out.ptr;
+}
+
+/* Whether every byte of s is whitespace. */
+static bool
+blank(const char *s)
+{
+	for (; *s; s++)
+		if (!is_ws(*s))
+			return false;
+	return true;
+}
+
+/* A number of inferenceConfig out of [min, max] (max < 0: no bound). */
+static bool
+bed_range(const cJSON *cfg, const char *key, double min, double max,
+	  struct sb *msg)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, key);
+
+	if (v == NULL)
+		return false;
+	if (!cJSON_IsNumber(v)) {
+		sb_addf(msg, "fakellm: inferenceConfig.%s must be a number",
+			key);
+		return true;
+	}
+	if (v->valuedouble < min)
+		sb_addf(msg, "1 validation error detected: Value '%g' at "
+			"'inferenceConfig.%s' failed to satisfy constraint: "
+			"Member must have value greater than or equal to %g",
+			v->valuedouble, key, min);
+	else if (max >= 0 && v->valuedouble > max)
+		sb_addf(msg, "1 validation error detected: Value '%g' at "
+			"'inferenceConfig.%s' failed to satisfy constraint: "
+			"Member must have value less than or equal to %g",
+			v->valuedouble, key, max);
+	return msg->len > 0;
+}
+
+/* Whether the request breaks one of Bedrock's rules; why, in msg. */
+static bool
+bed_invalid(const cJSON *req, struct sb *msg)
+{
+	const cJSON *messages, *m, *role, *content, *b, *text, *cfg, *sys;
+	const char *prev = NULL;
+	int i = 0, k;
+
+	messages = cJSON_GetObjectItemCaseSensitive(req, "messages");
+	if (!cJSON_IsArray(messages)) {
+		sb_adds(msg, "1 validation error detected: Value null at "
+			"'messages' failed to satisfy constraint: Member must "
+			"not be null");
+		return true;
+	}
+	cJSON_ArrayForEach(m, messages) {
+		role = cJSON_GetObjectItemCaseSensitive(m, "role");
+		content = cJSON_GetObjectItemCaseSensitive(m, "content");
+		if (!cJSON_IsString(role) ||
+		    (strcmp(role->valuestring, "user") != 0 &&
+		     strcmp(role->valuestring, "assistant") != 0)) {
+			sb_addf(msg, "1 validation error detected: Value '%s' "
+				"at 'messages.%d.member.role' failed to "
+				"satisfy constraint: Member must satisfy enum "
+				"value set: [user, assistant]",
+				cJSON_IsString(role) ? role->valuestring
+						     : "null", i + 1);
+			return true;
+		}
+		if (i == 0 && strcmp(role->valuestring, "user") != 0) {
+			sb_adds(msg, "A conversation must start with a user "
+				"message. Try again with a conversation that "
+				"starts with a user message.");
+			return true;
+		}
+		if (prev != NULL && strcmp(prev, role->valuestring) == 0) {
+			sb_adds(msg, "A conversation must alternate between "
+				"user and assistant roles. Make sure the "
+				"conversation alternates between user and "
+				"assistant roles and try again.");
+			return true;
+		}
+		prev = role->valuestring;
+		if (!cJSON_IsArray(content)) {
+			sb_addf(msg, "fakellm: messages.%d.content must be an "
+				"array of ContentBlock", i);
+			return true;
+		}
+		k = 0;
+		cJSON_ArrayForEach(b, content) {
+			text = cJSON_GetObjectItemCaseSensitive(b, "text");
+			if (text != NULL && (!cJSON_IsString(text) ||
+					     blank(text->valuestring))) {
+				sb_addf(msg, "The text field in the "
+					"ContentBlock object at "
+					"messages.%d.content.%d is blank. Add "
+					"text to the text field, and try "
+					"again.", i, k);
+				return true;
+			}
+			k++;
+		}
+		i++;
+	}
+	sys = cJSON_GetObjectItemCaseSensitive(req, "system");
+	if (sys != NULL && !cJSON_IsArray(sys)) {
+		sb_adds(msg, "fakellm: system must be an array of "
+			"SystemContentBlock");
+		return true;
+	}
+	cfg = cJSON_GetObjectItemCaseSensitive(req, "inferenceConfig");
+	if (cfg == NULL)
+		return false;
+	if (!cJSON_IsObject(cfg)) {
+		sb_adds(msg, "fakellm: inferenceConfig must be an object");
+		return true;
+	}
+	return bed_range(cfg, "maxTokens", 1, -1, msg) ||
+	       bed_range(cfg, "temperature", 0, 1, msg) ||
+	       bed_range(cfg, "topP", 0, 1, msg);
+}
+
+/* POST …/model/ID/converse or …/converse-stream; id decoded. */
+static int
+bed_converse(struct conn *c, const char *id, bool stream)
+{
+	static const char *const keys[] = { "temperature", "topP",
+		"maxTokens", "stopSequences" };
+	const cJSON *messages, *m, *sys;
+	cJSON *req, *nm;
+	struct chatreq cr;
+	struct sb t = SB_INIT, msg = SB_INIT;
+	char *model = NULL;
+	int rc;
+
+	memset(&cr, 0, sizeof cr);
+	req = cJSON_ParseWithLength(c->body.ptr, c->body.len);
+	if (!cJSON_IsObject(req)) {
+		rc = bed_bad(c, BED_MALFORMED);
+		goto out;
+	}
+	if (bed_invalid(req, &msg)) {
+		rc = bed_bad(c, msg.ptr);
+		goto out;
+	}
+	messages = cJSON_GetObjectItemCaseSensitive(req, "messages");
+	sys = cJSON_GetObjectItemCaseSensitive(req, "system");
+	cr.msgs = cJSON_CreateArray();
+	if (sys != NULL) {
+		content_text(sys, &t);
+		nm = cJSON_CreateObject();
+		cJSON_AddStringToObject(nm, "role", "system");
+		cJSON_AddStringToObject(nm, "content", sb_str(&t));
+		cJSON_AddItemToArray(cr.msgs, nm);
+	}
+	cJSON_ArrayForEach(m, messages) {
+		t.len = 0;
+		sb_grow(&t, 0);
+		content_text(cJSON_GetObjectItemCaseSensitive(m, "content"),
+			     &t);
+		nm = cJSON_CreateObject();
+		cJSON_AddStringToObject(nm, "role", msg_role(m));
+		cJSON_AddStringToObject(nm, "content", sb_str(&t));
+		cJSON_AddItemToArray(cr.msgs, nm);
+	}
+	model = bed_model_string(id);
+	cr.model = model;
+	cr.stream = stream;
+	reply_params(cJSON_GetObjectItemCaseSensitive(req, "inferenceConfig"),
+		     keys, sizeof keys / sizeof keys[0],
+		     cJSON_GetArraySize(messages), &cr.params);
+	rc = chat_serve(c, &bed_proto, &cr);
+out:
+	chatreq_release(&cr);
+	free(model);
+	sb_free(&t);
+	sb_free(&msg);
+	cJSON_Delete(req);
+	return rc;
+}
+
+/* GET …/foundation-models: the usual ids, then BED_EXTRA_ID. */
+static int
+bed_models(struct conn *c)
+{
+	cJSON *j = cJSON_CreateObject(), *list, *m, *a;
+	struct sb out = SB_INIT, arn = SB_INIT;
+	const char *id;
+	size_t i;
+	int rc;
+
+	list = cJSON_AddArrayToObject(j, "modelSummaries");
+	for (i = 0; i <= NMODELS; i++) {
+		id = i < NMODELS ? oai_model_ids[i] : BED_EXTRA_ID;
+		arn.len = 0;
+		sb_addf(&arn, "arn:aws:bedrock:%s::foundation-model/%s",
+			srv.region, id);
+		m = cJSON_CreateObject();
+		cJSON_AddStringToObject(m, "modelArn", arn.ptr);
+		cJSON_AddStringToObject(m, "modelId", id);
+		cJSON_AddStringToObject(m, "modelName", id);
+		cJSON_AddStringToObject(m, "providerName", "fakellm");
+		a = cJSON_AddArrayToObject(m, "inputModalities");
+		cJSON_AddItemToArray(a, cJSON_CreateString("TEXT"));
+		a = cJSON_AddArrayToObject(m, "outputModalities");
+		cJSON_AddItemToArray(a, cJSON_CreateString("TEXT"));
+		cJSON_AddTrueToObject(m, "responseStreamingSupported");
+		cJSON_AddArrayToObject(m, "customizationsSupported");
+		a = cJSON_AddArrayToObject(m, "inferenceTypesSupported");
+		cJSON_AddItemToArray(a, cJSON_CreateString("ON_DEMAND"));
+		a = cJSON_AddObjectToObject(m, "modelLifecycle");
+		cJSON_AddStringToObject(a, "status", "ACTIVE");
+		cJSON_AddItemToArray(list, m);
+	}
+	json_emit(&out, j, false);
+	rc = send_json(c, 200, NULL, out.ptr, out.len);
+	sb_free(&out);
+	sb_free(&arn);
+	return rc;
+}
+
+/* ==== AWS Signature Version 4, verified ==== */
+
+/*
+ * Written from AWS's "Create a signed AWS API request" (Signature
+ * Version 4), not from lib/sigv4.c: the fake must catch the client's
+ * mistakes, not share them.  Only SHA-256 and HMAC come from lib/.
+ */
 
 static bool
-path_ends(const char *path, const char *suffix)
+aws_unreserved(unsigned char ch)
 {
-	size_t n = strlen(path), k = strlen(suffix);
-
-	return n >= k && strcmp(path + n - k, suffix) == 0;
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+	       (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
+	       ch == '_' || ch == '~';
 }
+
+/* s[0..n) URI-encoded as AWS does: all but the unreserved bytes (and
+ * '/' if slash) as %XX with uppercase hex. */
+static void
+aws_encode(struct sb *out, const char *s, size_t n, bool slash)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char ch;
+	char e[3];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		ch = (unsigned char)s[i];
+		if (aws_unreserved(ch) || (slash && ch == '/')) {
+			sb_add(out, s + i, 1);
+			continue;
+		}
+		e[0] = '%';
+		e[1] = hex[ch >> 4];
+		e[2] = hex[ch & 15];
+		sb_add(out, e, 3);
+	}
+}
+
+struct seg {
+	const char *p;
+	size_t n;
+};
+
+/*
+ * The canonical URI: the path as received, its empty and "." segments
+ * dropped and ".." taking the one before away (RFC 3986 5.2.4), then
+ * URI-encoded once more: "/model/a%3A0/converse" is
+ * "/model/a%253A0/converse".
+ */
+static void
+canon_uri(struct sb *out, const char *path)
+{
+	struct seg *segs = NULL;
+	struct sb norm = SB_INIT;
+	size_t nseg = 0, i, len;
+	const char *p = path, *q;
+
+	while (*p) {
+		while (*p == '/')
+			p++;
+		for (q = p; *q && *q != '/'; q++)
+			;
+		len = (size_t)(q - p);
+		if (len == 2 && p[0] == '.' && p[1] == '.') {
+			if (nseg > 0)
+				nseg--;
+		} else if (len > 0 && !(len == 1 && p[0] == '.')) {
+			segs = xrealloc(segs, (nseg + 1) * sizeof *segs);
+			segs[nseg].p = p;
+			segs[nseg].n = len;
+			nseg++;
+		}
+		p = q;
+	}
+	for (i = 0; i < nseg; i++) {
+		sb_adds(&norm, "/");
+		sb_add(&norm, segs[i].p, segs[i].n);
+	}
+	if (nseg == 0 || path[strlen(path) - 1] == '/')
+		sb_adds(&norm, "/");
+	aws_encode(out, norm.ptr, norm.len, true);
+	sb_free(&norm);
+	free(segs);
+}
+
+struct qparam {
+	char *name, *value; /* encoded */
+};
+
+static int
+qparam_cmp(const void *a, const void *b)
+{
+	const struct qparam *x = a, *y = b;
+	int r = strcmp(x->name, y->name);
+
+	return r != 0 ? r : strcmp(x->value, y->value);
+}
+
+/* s[0..n) decoded and encoded again, malloc'ed. */
+static char *
+reencode(const char *s, size_t n)
+{
+	struct sb out = SB_INIT;
+	char *raw = pct_decode(s, n);
+
+	sb_grow(&out, 0);
+	aws_encode(&out, raw, strlen(raw), false);
+	free(raw);
+	return out.ptr;
+}
+
+/* The canonical query string: name=value pairs encoded again, sorted. */
+static void
+canon_query(struct sb *out, const char *query)
+{
+	struct qparam *ps = NULL;
+	const char *p = query, *amp, *eq;
+	size_t np = 0, i;
+
+	while (*p) {
+		amp = strchr(p, '&');
+		if (amp == NULL)
+			amp = p + strlen(p);
+		if (amp > p) {
+			eq = memchr(p, '=', (size_t)(amp - p));
+			if (eq == NULL)
+				eq = amp;
+			ps = xrealloc(ps, (np + 1) * sizeof *ps);
+			ps[np].name = reencode(p, (size_t)(eq - p));
+			ps[np].value = eq < amp ? reencode(eq + 1,
+					(size_t)(amp - eq - 1)) : xstrdup("");
+			np++;
+		}
+		p = *amp ? amp + 1 : amp;
+	}
+	if (np > 1)
+		qsort(ps, np, sizeof *ps, qparam_cmp);
+	for (i = 0; i < np; i++) {
+		sb_addf(out, "%s%s=%s", i ? "&" : "", ps[i].name, ps[i].value);
+		free(ps[i].name);
+		free(ps[i].value);
+	}
+	free(ps);
+}
+
+/* A header value trimmed, each run of blanks inside it one space. */
+static void
+canon_value(struct sb *out, const char *v)
+{
+	bool space = false;
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	for (; *v; v++) {
+		if (*v == ' ' || *v == '\t') {
+			space = true;
+			continue;
+		}
+		if (space)
+			sb_adds(out, " ");
+		space = false;
+		sb_add(out, v, 1);
+	}
+}
+
+static void
+hex_sha256(const void *p, size_t n, char hex[SHA256_HEX_LEN + 1])
+{
+	unsigned char d[SHA256_LEN];
+
+	sha256(p, n, d);
+	sha256_hex(d, sizeof d, hex);
+}
+
+/* "YYYYMMDDTHHMMSSZ" as seconds since the epoch; false if malformed. */
+static bool
+amz_time(const char *s, time_t *out)
+{
+	static const int width[6] = { 4, 2, 2, 2, 2, 2 };
+	long f[6], y, m, era, yoe, doy, days;
+	int i, k, w;
+
+	if (strlen(s) != 16 || s[8] != 'T' || s[15] != 'Z')
+		return false;
+	for (i = 0, k = 0; i < 6; i++) {
+		if (k == 8)
+			k++; /* the 'T' */
+		f[i] = 0;
+		for (w = 0; w < width[i]; w++, k++) {
+			if (s[k] < '0' || s[k] > '9')
+				return false;
+			f[i] = f[i] * 10 + (s[k] - '0');
+		}
+	}
+	if (f[1] < 1 || f[1] > 12 || f[2] < 1 || f[2] > 31 || f[3] > 23 ||
+	    f[4] > 59 || f[5] > 60)
+		return false;
+	/* days since 1970-01-01 of the civil date (H. Hinnant) */
+	y = f[0] - (f[1] <= 2);
+	m = f[1];
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + f[2] - 1;
+	days = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+	*out = (time_t)(days * 86400 + f[3] * 3600 + f[4] * 60 + f[5]);
+	return true;
+}
+
+static void
+amz_format(time_t t, char out[17])
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm) != 16)
+		memcpy(out, "19700101T000000Z", 17);
+}
+
+/* The parts of an Authorization header, malloc'ed. */
+struct v4auth {
+	char *credential, *signed_headers, *signature;
+};
+
+static void
+v4auth_free(struct v4auth *a)
+{
+	free(a->credential);
+	free(a->signed_headers);
+	free(a->signature);
+}
+
+/* Parse "AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…"
+ * (in any order, blanks around the commas optional); false if the
+ * algorithm is another. */
+static bool
+v4auth_parse(const char *h, struct v4auth *a)
+{
+	static const char alg[] = "AWS4-HMAC-SHA256";
+	const char *p, *eq, *end;
+	char **dst;
+
+	memset(a, 0, sizeof *a);
+	if (strncmp(h, alg, sizeof alg - 1) != 0 ||
+	    (h[sizeof alg - 1] != ' ' && h[sizeof alg - 1] != '\0'))
+		return false;
+	p = h + sizeof alg - 1;
+	for (;;) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		for (end = p; *end && *end != ','; end++)
+			;
+		eq = memchr(p, '=', (size_t)(end - p));
+		dst = NULL;
+		if (eq != NULL && eq - p == 10 &&
+		    strncmp(p, "Credential", 10) == 0)
+			dst = &a->credential;
+		else if (eq != NULL && eq - p == 13 &&
+			 strncmp(p, "SignedHeaders", 13) == 0)
+			dst = &a->signed_headers;
+		else if (eq != NULL && eq - p == 9 &&
+			 strncmp(p, "Signature", 9) == 0)
+			dst = &a->signature;
+		if (dst != NULL) {
+			while (end > eq + 1 && end[-1] == ' ')
+				end--;
+			free(*dst);
+			*dst = xstrndup(eq + 1, (size_t)(end - eq - 1));
+		}
+		for (p = end; *p && *p != ','; p++)
+			;
+	}
+	return true;
+}
+
+/* Whether list (names joined with ';') has name. */
+static bool
+list_has(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = list, *e;
+
+	for (;;) {
+		e = strchr(p, ';');
+		if (e == NULL)
+			e = p + strlen(p);
+		if ((size_t)(e - p) == n && strncmp(p, name, n) == 0)
+			return true;
+		if (*e == '\0')
+			return false;
+		p = e + 1;
+	}
+}
+
+/* The verdict of a check that failed. */
+struct verdict {
+	int status;       /* 0: accepted */
+	const char *type; /* the exception's name */
+	struct sb msg;    /* its message */
+	struct sb why;    /* for the log, when msg does not say */
+};
+
+static int
+refuse(struct verdict *v, int status, const char *type, const char *msg)
+{
+	v->status = status;
+	v->type = type;
+	sb_adds(&v->msg, msg);
+	return status;
+}
+
+/*
+ * The canonical headers of the request for the names in list, and the
+ * payload's hash: the rest of the canonical request after the query.
+ * false, with why, if a name is missing or the list is not lowercase,
+ * sorted and without repeats.
+ */
+static bool
+canon_headers(const struct conn *c, const char *list, struct sb *creq,
+	      struct sb *why)
+{
+	const char *p = list, *e, *v, *s;
+	struct sb prev = SB_INIT, name = SB_INIT;
+	bool ok = true;
+	char hex[SHA256_HEX_LEN + 1];
+
+	while (ok) {
+		e = strchr(p, ';');
+		if (e == NULL)
+			e = p + strlen(p);
+		name.len = 0;
+		sb_add(&name, p, (size_t)(e - p));
+		for (s = name.ptr; *s; s++)
+			if (*s >= 'A' && *s <= 'Z')
+				ok = false;
+		if (!ok || name.len == 0 ||
+		    (prev.len > 0 && strcmp(prev.ptr, name.ptr) >= 0)) {
+			sb_adds(why, "SignedHeaders are not lowercase, "
+				"sorted and unique");
+			ok = false;
+			break;
+		}
+		v = conn_header(c, name.ptr);
+		if (v == NULL) {
+			sb_addf(why, "signed header '%s' was not sent",
+				name.ptr);
+			ok = false;
+			break;
+		}
+		sb_addf(creq, "%s:", name.ptr);
+		canon_value(creq, v);
+		sb_adds(creq, "\n");
+		prev.len = 0;
+		sb_adds(&prev, name.ptr);
+		if (*e == '\0')
+			break;
+		p = e + 1;
+	}
+	if (ok) {
+		hex_sha256(c->body.ptr ? c->body.ptr : "", c->body.len, hex);
+		sb_addf(creq, "\n%s\n%s", list, hex);
+	}
+	sb_free(&prev);
+	sb_free(&name);
+	return ok;
+}
+
+/*
+ * Check a SigV4-signed request against -a, -S, -r and -T in the order
+ * AWS does; 0 if it holds, else the status of the refusal in v.  What
+ * was checked goes to note.
+ */
+static int
+sigv4_verify(const struct conn *c, const char *h, cJSON *note,
+	     struct verdict *v)
+{
+	struct v4auth a;
+	struct sb creq = SB_INIT, sts = SB_INIT, key0 = SB_INIT;
+	const char *amz = conn_header(c, "x-amz-date");
+	const char *token = conn_header(c, "x-amz-security-token");
+	const char *sha = conn_header(c, "x-amz-content-sha256");
+	char *part[5] = { NULL, NULL, NULL, NULL, NULL }, *cred = NULL, *s;
+	char hex[SHA256_HEX_LEN + 1], sig[SHA256_HEX_LEN + 1], t1[17], t2[17];
+	unsigned char k1[SHA256_LEN], k2[SHA256_LEN];
+	time_t when = 0, now = time(NULL) + srv.skew;
+	int n = 0;
+
+	if (!v4auth_parse(h, &a)) {
+		refuse(v, 403, "IncompleteSignatureException", "");
+		sb_addf(&v->msg, "Unsupported AWS 'algorithm': '%.*s'",
+			(int)strcspn(h, " "), h);
+		goto out;
+	}
+	if (!a.credential || !a.signature || !a.signed_headers) {
+		refuse(v, 403, "IncompleteSignatureException", "");
+		if (!a.credential)
+			sb_adds(&v->msg, "Authorization header requires "
+				"'Credential' parameter. ");
+		if (!a.signature)
+			sb_adds(&v->msg, "Authorization header requires "
+				"'Signature' parameter. ");
+		if (!a.signed_headers)
+			sb_adds(&v->msg, "Authorization header requires "
+				"'SignedHeaders' parameter. ");
+		goto out;
+	}
+	cJSON_AddStringToObject(note, "credential", a.credential);
+	cJSON_AddStringToObject(note, "signed_headers", a.signed_headers);
+	cred = xstrdup(a.credential);
+	for (s = cred; n < 5 && s != NULL; n++) {
+		part[n] = s;
+		s = strchr(s, '/');
+		if (s != NULL)
+			*s++ = '\0';
+	}
+	if (n != 5 || s != NULL) {
+		refuse(v, 403, "IncompleteSignatureException", "");
+		sb_addf(&v->msg, "Credential must have exactly 5 "
+			"slash-delimited elements, e.g. keyid/date/region/"
+			"service/term, got '%s'", a.credential);
+		goto out;
+	}
+	if (amz == NULL || !amz_time(amz, &when)) {
+		refuse(v, 403, "IncompleteSignatureException",
+		       "Authorization header requires existence of either a "
+		       "'X-Amz-Date' or a 'Date' header.");
+		goto out;
+	}
+	if (strcmp(part[0], srv.akid) != 0 ||
+	    (srv.token ? token == NULL || strcmp(token, srv.token) != 0
+		       : token != NULL)) {
+		refuse(v, 403, "UnrecognizedClientException", BED_BAD_TOKEN);
+		goto out;
+	}
+	if (strcmp(part[4], "aws4_request") != 0) {
+		refuse(v, 403, "IncompleteSignatureException", "");
+		sb_addf(&v->msg, "Credential should be scoped with a valid "
+			"terminator: 'aws4_request', not '%s'.", part[4]);
+		goto out;
+	}
+	if (strcmp(part[3], "bedrock") != 0) {
+		refuse(v, 403, "InvalidSignatureException", "Credential "
+		       "should be scoped to correct service: 'bedrock'. ");
+		goto out;
+	}
+	if (strcmp(part[2], srv.region) != 0) {
+		refuse(v, 403, "InvalidSignatureException", "");
+		sb_addf(&v->msg, "Credential should be scoped to a valid "
+			"region, not '%s'. ", part[2]);
+		goto out;
+	}
+	if (strncmp(part[1], amz, 8) != 0 || strlen(part[1]) != 8) {
+		refuse(v, 403, "InvalidSignatureException", "");
+		sb_addf(&v->msg, "Date in Credential scope does not match "
+			"YYYYMMDD from ISO-8601 version of date from HTTP: "
+			"'%s' != '%.8s', from '%s'.", part[1], amz, amz);
+		goto out;
+	}
+	if (when < now - 900 || when > now + 900) {
+		refuse(v, 403, "InvalidSignatureException", "");
+		amz_format(when < now ? now - 900 : now + 900, t1);
+		amz_format(now, t2);
+		if (when < now)
+			sb_addf(&v->msg, "Signature expired: %s is now "
+				"earlier than %s (%s - 15 min.)", amz, t1, t2);
+		else
+			sb_addf(&v->msg, "Signature not yet current: %s is "
+				"still later than %s (%s + 15 min.)", amz, t1,
+				t2);
+		goto out;
+	}
+	if (!list_has(a.signed_headers, "host")) {
+		refuse(v, 403, "InvalidSignatureException", "'Host' or "
+		       "':authority' must be a 'SignedHeader' in the AWS "
+		       "Authorization.");
+		goto out;
+	}
+	if (!list_has(a.signed_headers, "x-amz-date") ||
+	    (token != NULL &&
+	     !list_has(a.signed_headers, "x-amz-security-token"))) {
+		refuse(v, 403, "InvalidSignatureException", "");
+		sb_addf(&v->msg, "fakellm: '%s' must be a SignedHeader",
+			list_has(a.signed_headers, "x-amz-date") ?
+			"x-amz-security-token" : "x-amz-date");
+		goto out;
+	}
+	hex_sha256(c->body.ptr ? c->body.ptr : "", c->body.len, hex);
+	if (sha != NULL && strcmp(sha, hex) != 0) {
+		refuse(v, 400, "XAmzContentSHA256Mismatch", "The provided "
+		       "'x-amz-content-sha256' header does not match what "
+		       "was computed.");
+		goto out;
+	}
+	/* the canonical request, lines joined with "\n" */
+	sb_addf(&creq, "%s\n", c->method);
+	canon_uri(&creq, c->path);
+	sb_adds(&creq, "\n");
+	canon_query(&creq, c->query);
+	sb_adds(&creq, "\n");
+	if (!canon_headers(c, a.signed_headers, &creq, &v->why)) {
+		refuse(v, 403, "InvalidSignatureException", BED_MISMATCH);
+		goto out;
+	}
+	hex_sha256(creq.ptr, creq.len, hex);
+	sb_addf(&sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/%s/%s\n%s", amz, part[1],
+		part[2], part[3], part[4], hex);
+	cJSON_AddStringToObject(note, "canonical_request", creq.ptr);
+	cJSON_AddStringToObject(note, "string_to_sign", sts.ptr);
+	/* kSigning = HMAC chain from "AWS4" SECRET over date, region,
+	 * service, "aws4_request"; the signature is HMAC(kSigning, sts). */
+	sb_addf(&key0, "AWS4%s", srv.secret);
+	sha256_hmac(key0.ptr, key0.len, part[1], strlen(part[1]), k1);
+	sha256_hmac(k1, sizeof k1, part[2], strlen(part[2]), k2);
+	sha256_hmac(k2, sizeof k2, part[3], strlen(part[3]), k1);
+	sha256_hmac(k1, sizeof k1, part[4], strlen(part[4]), k2);
+	sha256_hmac(k2, sizeof k2, sts.ptr, sts.len, k1);
+	sha256_hex(k1, sizeof k1, sig);
+	if (strcmp(sig, a.signature) != 0) {
+		refuse(v, 403, "InvalidSignatureException", BED_MISMATCH);
+		sb_adds(&v->why, "the signature differs");
+	}
+out:
+	memset(k1, 0, sizeof k1);
+	memset(k2, 0, sizeof k2);
+	if (key0.ptr != NULL)
+		memset(key0.ptr, 0, key0.len);
+	sb_free(&key0);
+	sb_free(&creq);
+	sb_free(&sts);
+	free(cred);
+	v4auth_free(&a);
+	return v->status;
+}
+
+/*
+ * Authenticate a Bedrock request, before it is logged: `Authorization:
+ * Bearer KEY` against -k, SigV4 against -a/-S/-r/-T; with neither -k
+ * nor -a, anything goes.  The verdict goes to the log (c->auth) and, if
+ * it is a refusal, to c->deny for route().
+ */
+static void
+bed_authenticate(struct conn *c)
+{
+	const char *h = conn_header(c, "authorization");
+	cJSON *note = cJSON_CreateObject();
+	struct verdict v;
+	bool checked = false;
+
+	memset(&v, 0, sizeof v);
+	if (h != NULL && strncmp(h, "Bearer ", 7) == 0) {
+		cJSON_AddStringToObject(note, "scheme", "bearer");
+		checked = srv.key != NULL || srv.akid != NULL;
+		if (checked && (srv.key == NULL || strcmp(h + 7, srv.key) != 0))
+			refuse(&v, 403, "UnrecognizedClientException",
+			       BED_BAD_TOKEN);
+	} else if (h != NULL && strncmp(h, "AWS4-", 5) == 0) {
+		cJSON_AddStringToObject(note, "scheme", "sigv4");
+		checked = srv.key != NULL || srv.akid != NULL;
+		if (srv.akid != NULL)
+			sigv4_verify(c, h, note, &v);
+		else if (checked)
+			refuse(&v, 403, "UnrecognizedClientException",
+			       BED_BAD_TOKEN);
+	} else {
+		cJSON_AddStringToObject(note, "scheme", "none");
+		checked = srv.key != NULL || srv.akid != NULL;
+		if (checked)
+			refuse(&v, 403, "MissingAuthenticationTokenException",
+			       "Missing Authentication Token");
+	}
+	if (!checked)
+		cJSON_AddNullToObject(note, "verified");
+	else
+		cJSON_AddBoolToObject(note, "verified", v.status == 0);
+	if (v.status != 0)
+		cJSON_AddStringToObject(note, "error", v.why.len ? v.why.ptr
+								 : v.msg.ptr);
+	c->auth = note;
+	c->deny = v.status;
+	c->deny_type = v.type;
+	c->deny_msg = v.msg.ptr; /* NULL when accepted */
+	sb_free(&v.why);
+}
+
+/*
+ * Bedrock's requests: 1 Converse (POST …/model/ID/converse), 2
+ * ConverseStream (…/converse-stream), 3 the model listing (GET
+ * …/foundation-models); 0 for any other.  For 1 and 2, the model id as
+ * sent (percent-encoded) in id and len.
+ */
+static int
+bed_path(const struct conn *c, const char **id, size_t *len)
+{
+	const char *path = c->path, *end, *seg;
+	size_t n = strlen(path);
+	int kind;
+
+	if (strcmp(c->method, "GET") == 0 &&
+	    path_ends(path, "/foundation-models"))
+		return 3;
+	if (strcmp(c->method, "POST") != 0)
+		return 0;
+	if (path_ends(path, "/converse")) {
+		end = path + n - 9;
+		kind = 1;
+	} else if (path_ends(path, "/converse-stream")) {
+		end = path + n - 16;
+		kind = 2;
+	} else
+		return 0;
+	for (seg = end; seg > path && seg[-1] != '/'; seg--)
+		;
+	if (seg == end || seg - path < 7 || strncmp(seg - 7, "/model/", 7) != 0)
+		return 0;
+	*id = seg;
+	*len = (size_t)(end - seg);
+	return kind;
+}
+
+/* Before the log: a Bedrock request gets its x-amzn-RequestId and is
+ * authenticated. */
+static void
+bed_precheck(struct conn *c)
+{
+	struct sb head = SB_INIT;
+	const char *id;
+	size_t len;
+
+	if (bed_path(c, &id, &len) == 0)
+		return;
+	sb_addf(&head, "x-amzn-RequestId: 00000000-0000-4000-8000-%012lu\r\n",
+		c->id);
+	c->head = head.ptr;
+	bed_authenticate(c);
+}
+
+/* A Bedrock request, once bed_precheck() has authenticated it. */
+static int
+bed_route(struct conn *c, int kind, const char *id, size_t len)
+{
+	char *model;
+	int rc;
+
+	if (c->deny != 0)
+		return aws_error(c, c->deny, c->deny_type, c->deny_msg, NULL);
+	if (kind == 3)
+		return bed_models(c);
+	model = pct_decode(id, len);
+	rc = bed_converse(c, model, kind == 2);
+	free(model);
+	return rc;
+}
+
+/* ==== the router ==== */
 
 /*
  * Gemini's POST …/models/MODEL:METHOD: the model (still percent-encoded)
@@ -3317,8 +4720,10 @@ route(struct conn *c)
 	bool get = strcmp(c->method, "GET") == 0;
 	bool stream;
 	char *model, *key;
-	int rc = 0;
+	int rc = 0, kind;
 
+	if ((kind = bed_path(c, &name, &len)) != 0)
+		return bed_route(c, kind, name, len);
 	if (post && azure_path(c->path, &name, &len))
 		return azure_chat(c, name, len);
 	if (post && path_ends(c->path, "/openai/v1/chat/completions"))
@@ -3396,6 +4801,7 @@ serve(int fd, unsigned long id)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	status = conn_read_request(&c);
 	if (status == 0) {
+		bed_precheck(&c);
 		log_request(&c);
 		route(&c);
 	} else if (status > 0)
@@ -3416,6 +4822,9 @@ serve(int fd, unsigned long id)
 		free(c.hdrs[i].value);
 	}
 	free(c.hdrs);
+	free(c.head);
+	cJSON_Delete(c.auth);
+	free(c.deny_msg);
 	free(c.method);
 	free(c.path);
 	free(c.query);
@@ -3426,8 +4835,10 @@ serve(int fd, unsigned long id)
 static _Noreturn void
 usage(int status)
 {
-	fputs("usage: fakellm [-k key] [-l logfile] [-p portfile] [-P port] "
-	      "[-t seconds]\n", status ? stderr : stdout);
+	fputs("usage: fakellm [-a akid -S secret] [-k key] [-l logfile] "
+	      "[-p portfile] [-P port]\n"
+	      "               [-r region] [-T token] [-t seconds] "
+	      "[-z seconds]\n", status ? stderr : stdout);
 	exit(status);
 }
 
@@ -3473,8 +4884,11 @@ main(int argc, char *argv[])
 	FILE *seen;
 	pid_t pid;
 
-	while ((ch = getopt(argc, argv, "hk:l:P:p:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:hk:l:P:p:r:S:T:t:z:")) != -1) {
 		switch (ch) {
+		case 'a':
+			srv.akid = optarg;
+			break;
 		case 'h':
 			usage(0);
 		case 'k':
@@ -3490,15 +4904,31 @@ main(int argc, char *argv[])
 		case 'p':
 			portfile = optarg;
 			break;
+		case 'r':
+			srv.region = optarg;
+			break;
+		case 'S':
+			srv.secret = optarg;
+			break;
+		case 'T':
+			srv.token = optarg;
+			break;
 		case 't':
 			if (!parse_num(optarg, 1, 86400 * 7, &seconds))
 				usage(64);
+			break;
+		case 'z':
+			if (!parse_num(optarg + (*optarg == '-'), 0,
+				       86400L * 366 * 100, &srv.skew))
+				usage(64);
+			if (*optarg == '-')
+				srv.skew = -srv.skew;
 			break;
 		default:
 			usage(64);
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || (srv.akid == NULL) != (srv.secret == NULL))
 		usage(64);
 
 	if (logfile != NULL) {

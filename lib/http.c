@@ -277,7 +277,8 @@ on_header(char *line, size_t size, size_t nmemb, void *ud)
 		if (!c->retry_ms)
 			parse_retry_after(r, v, vlen, false);
 	} else if (header_is(line, n, "x-request-id", &v, &vlen) ||
-		header_is(line, n, "request-id", &v, &vlen)) {
+		header_is(line, n, "request-id", &v, &vlen) ||
+		header_is(line, n, "x-amzn-requestid", &v, &vlen)) {
 		free(r->request_id);
 		r->request_id = xstrndup(v, vlen);
 	} else if (header_is(line, n, "content-type", &v, &vlen)) {

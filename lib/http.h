@@ -53,7 +53,8 @@ struct http_response {
 	long status;        /* 0 until the status line arrived */
 	struct buf body;    /* non-2xx bodies, or 2xx ones without callback */
 	double retry_after; /* seconds from Retry-After/retry-after-ms; < 0 */
-	char *request_id;   /* x-request-id or request-id, or NULL */
+	char *request_id;   /* x-request-id, request-id or
+			       x-amzn-RequestId, or NULL */
 	char *content_type;
 	bool should_retry_set, should_retry; /* x-should-retry */
 	size_t received;    /* body bytes received */

@@ -166,6 +166,7 @@ test_transfers(void)
 		/* 1: a 500 with a callback: collected instead */
 		{ .parts = { "HTTP/1.1 500 Internal Server Error\r\n"
 			     "Content-Length: 29\r\nx-should-retry: false\r\n"
+			     "x-amzn-RequestId: amzn-3\r\n"
 			     "\r\n{\"error\":{\"message\":\"boom\"}}\n" } },
 		/* 2: a 2xx without callback: collected */
 		{ .parts = { "HTTP/1.1 201 Created\r\nContent-Length: 5\r\n"
@@ -268,6 +269,7 @@ test_transfers(void)
 	c.ud = &sink;
 	is_int(http_perform(&c), LLM_OK, "a 500 answer is still LLM_OK");
 	is_int(c.resp.status, 500, "status 500");
+	is_str(c.resp.request_id, "amzn-3", "Bedrock's x-amzn-RequestId");
 	is_str(c.resp.body.ptr, "{\"error\":{\"message\":\"boom\"}}\n",
 		"the error body is collected");
 	is_int(sink.calls, 0, "and not given to the callback");

@@ -8,12 +8,15 @@
 #include <unistd.h>
 
 #include "call.h"
+#include "guard.h"
 #include "json.h"
 #include "msg.h"
 #include "sig.h"
 #include "xalloc.h"
 
 #define MAX_RETRY_AFTER 120.0
+#define DEFAULT_COOLDOWN 30.0 /* seconds, without [defaults] */
+#define HOLD_MARGIN 60.0      /* seconds a slot outlives the time limit */
 
 double
 call_now_ms(void)
@@ -191,11 +194,22 @@ estimate_tokens(size_t bytes)
 	return (long)((bytes + 3) / 4);
 }
 
-static void
-settle_usage(struct call *c)
+/* Tokens of the system prompt and the messages, estimated. */
+static long
+estimate_input(const struct call *c)
 {
 	size_t in = 0, i;
 
+	if (c->rq.system)
+		in += strlen(c->rq.system);
+	for (i = 0; i < c->rq.nmessages; i++)
+		in += strlen(c->rq.messages[i].content) + 4;
+	return estimate_tokens(in);
+}
+
+static void
+settle_usage(struct call *c)
+{
 	c->input_tokens = c->res.usage.input;
 	c->output_tokens = c->res.usage.output;
 	c->cached_tokens = c->res.usage.cached;
@@ -203,11 +217,7 @@ settle_usage(struct call *c)
 	if (c->st != LLM_OK && c->res.text.len == 0 && c->input_tokens < 0)
 		return;
 	if (c->input_tokens < 0) {
-		if (c->rq.system)
-			in += strlen(c->rq.system);
-		for (i = 0; i < c->rq.nmessages; i++)
-			in += strlen(c->rq.messages[i].content) + 4;
-		c->input_tokens = estimate_tokens(in);
+		c->input_tokens = estimate_input(c);
 		c->tokens_estimated = true;
 	}
 	if (c->output_tokens < 0) {
@@ -267,13 +277,179 @@ time_left(const struct call *c, double now)
 	return c->timeout - (now - c->t0) / 1000;
 }
 
+/* ==== shared limits, budgets and health (guard.h) ==== */
+
+/* What an attempt of c asks of the shared limits and budgets. */
+static void
+limits_ask(const struct call *c, struct guard_ask *a)
+{
+	const struct model *m = c->model;
+	long in = estimate_input(c), out;
+
+	out = c->rq.max_tokens > 0 ? c->rq.max_tokens :
+	      m->max_output_tokens > 0 ? m->max_output_tokens :
+					 GUARD_DEFAULT_OUTPUT;
+	memset(a, 0, sizeof(*a));
+	a->provider = c->provider->name;
+	a->model = m->id;
+	a->pp = &c->provider->policy;
+	a->mp = &m->policy;
+	a->global = c->defaults;
+	a->tokens = in + out;
+	a->cost = m->has_cost ? registry_cost(m, in, out, 0) : 0;
+	if (c->timeout > 0)
+		a->hold = (c->attempts ? time_left(c, call_now_ms()) :
+					 c->timeout) + HOLD_MARGIN;
+}
+
+/* End c without another attempt: the guard said no. */
+static void
+hold_back(struct call *c, enum llm_status st, const char *why)
+{
+	c->st = st;
+	buf_setf(&c->err, "%s", why);
+	c->held = true;
+	c->state = CALL_DONE;
+}
+
+/*
+ * Whether c's next attempt may begin now.  When a shared limit is full,
+ * c waits (next_at) while other calls go on, or, with no_wait, ends
+ * (LLM_ERR_TEMP); a budget refuses it (LLM_ERR_TEMP).  A database that
+ * fails is a warning when only limits apply, and ends the call
+ * (LLM_ERR_IO) when a budget cannot be checked.  Nothing is opened when
+ * nothing applies.
+ */
+static bool
+admit(struct call *c, double now)
+{
+	static bool warned;
+	struct guard_ask a;
+	struct buf why = BUF_INIT;
+	enum llm_status st = LLM_OK;
+	double wait = 0;
+	bool go = false;
+
+	if (c->database == NULL || *c->database == '\0')
+		return true;
+	limits_ask(c, &a);
+	if (!guard_applies(&a))
+		return true;
+	if (c->guard == NULL)
+		st = guard_open(&c->guard, c->database, &why);
+	if (c->guard)
+		st = guard_acquire(c->guard, &a, &c->ticket, &wait, &why);
+	if (st == LLM_OK) {
+		go = true;
+	} else if (st == LLM_ERR_IO && !guard_budgeted(&a)) {
+		if (!warned)
+			msg_warn("cannot enforce limits: %s", why.ptr);
+		warned = go = true;
+	} else if (st == LLM_ERR_IO) {
+		hold_back(c, st, "cannot check the budget: ");
+		buf_adds(&c->err, why.ptr);
+	} else if (wait <= 0 || c->no_wait) {
+		hold_back(c, st, why.ptr);
+	} else if (c->attempts > 0 && wait >= time_left(c, now)) {
+		/* No time left to retry: the last failure stands. */
+		c->held = true;
+		c->state = CALL_DONE;
+	} else {
+		msg_debug(1, "%s; waiting %.2f s",
+			why.ptr, wait);
+		c->next_at = now + wait * 1000;
+	}
+	buf_release(&why);
+	return go;
+}
+
+/* An attempt that will be retried ended: its slot is free. */
+static void
+give_back_slot(struct call *c)
+{
+	struct buf why = BUF_INIT;
+
+	if (c->guard &&
+		guard_end_attempt(c->guard, &c->ticket, 0, &why) != LLM_OK)
+		msg_debug(1, "cannot release the slot: %s", why.ptr);
+	buf_release(&why);
+}
+
+/* The seconds a failed provider cools down: its own, else [defaults]'. */
+static double
+cooldown(const struct call *c)
+{
+	if (c->provider->policy.cooldown >= 0)
+		return c->provider->policy.cooldown;
+	if (c->defaults && c->defaults->cooldown >= 0)
+		return c->defaults->cooldown;
+	return DEFAULT_COOLDOWN;
+}
+
+/*
+ * The call has ended: settle the real tokens and cost, and record the
+ * provider's health.  A failure (unavailable, rate-limited or timed out
+ * after the retries; not a refusal of the key, bad data, an interruption
+ * or the guard's own refusal) cools the provider down; a success ends a
+ * cooldown, when the guard is open in this process anyway.
+ */
+static void
+release_limits(struct call *c)
+{
+	struct buf why = BUF_INIT, reason = BUF_INIT;
+	bool asked = c->ticket.acquired, failed;
+	long tokens = 0;
+
+	if (c->input_tokens > 0)
+		tokens += c->input_tokens;
+	if (c->output_tokens > 0)
+		tokens += c->output_tokens;
+	if (c->guard &&
+		guard_release(c->guard, &c->ticket, tokens, c->cost, &why) !=
+			LLM_OK)
+		msg_debug(1, "cannot settle the limits: %s", why.ptr);
+	failed = (c->st == LLM_ERR_UNAVAILABLE || c->st == LLM_ERR_TEMP) &&
+		c->attempts > 0 && !c->held && !sig_caught();
+	if (c->database == NULL || *c->database == '\0' || c->held ||
+		(!failed && c->st != LLM_OK))
+		goto out;
+	if (failed) {
+		if (c->http_status >= 400)
+			buf_setf(&reason, "HTTP %ld", c->http_status);
+		else
+			buf_setf(&reason, "%s", status_str(c->st));
+		if (c->guard == NULL)
+			guard_open(&c->guard, c->database, &why);
+		if (c->guard &&
+			guard_health_fail(c->guard, c->provider->name,
+				cooldown(c), c->wait, reason.ptr,
+				&why) != LLM_OK)
+			msg_debug(1, "cannot record the failure: %s", why.ptr);
+		goto out;
+	}
+	if (c->guard == NULL)
+		c->guard = guard_opened(c->database);
+	/* The acquire read whether there is a cooldown to end. */
+	if (c->guard && (!asked || c->ticket.health) &&
+		guard_health_ok(c->guard, c->provider->name, &why) != LLM_OK)
+		msg_debug(1, "cannot record the success: %s", why.ptr);
+out:
+	buf_release(&why);
+	buf_release(&reason);
+}
+
 /* Begin an attempt: a local answer runs to its end here, an HTTP one is
  * added to hm. */
 static void
 begin(struct call *c, struct http_multi *hm)
 {
-	double left = time_left(c, call_now_ms());
+	double left;
 
+	/* Time limits and latency count from the first attempt, not from
+	 * the wait for a shared limit. */
+	if (c->attempts == 0)
+		c->t0 = call_now_ms();
+	left = time_left(c, call_now_ms());
 	c->attempts++;
 	c->retry = false;
 	c->wait = -1;
@@ -369,6 +545,7 @@ end_attempt(struct call *c)
 		c->wait);
 	c->next_at = call_now_ms() + c->wait * 1000;
 	c->state = CALL_READY;
+	give_back_slot(c);
 }
 
 /* The call has ended: settle its finish reason, usage and timings. */
@@ -387,6 +564,7 @@ conclude(struct call *c)
 	c->latency_ms = (long)(call_now_ms() - c->t0);
 	if (c->ttft_ms < 0 && c->st == LLM_OK)
 		c->ttft_ms = c->latency_ms;
+	release_limits(c);
 	http_request_release(&c->h);
 	if (c->on_done)
 		c->on_done(c->ud, c);
@@ -427,7 +605,8 @@ next_event(const struct call *c, double now, double cap)
 		t = c->next_at - now;
 	else if (c->state != CALL_RUNNING)
 		return cap;
-	if (c->timeout > 0 && time_left(c, now) * 1000 < t)
+	/* Before the first attempt, the time limit has not started. */
+	if (c->timeout > 0 && c->attempts > 0 && time_left(c, now) * 1000 < t)
 		t = time_left(c, now) * 1000;
 	if (c->state == CALL_RUNNING && c->first_byte_timeout > 0 &&
 		hc->first_byte == 0)
@@ -460,7 +639,8 @@ call_run_many(struct call **cs, size_t n)
 			struct call *c = cs[i];
 
 			if (c->state == CALL_READY && c->next_at <= now) {
-				begin(c, hm);
+				if (admit(c, now))
+					begin(c, hm);
 				now = call_now_ms();
 			}
 			if (c->state == CALL_RUNNING && c->hc.done)

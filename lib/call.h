@@ -10,6 +10,15 @@
  * comes from the registry's prices.  call_row() turns the outcome into a
  * row of the log.
  *
+ * With a database, each attempt first takes its place under the shared
+ * limits and, once, a reservation under the budgets (guard.h): a full
+ * limit keeps the call waiting while other calls go on (no_wait ends it,
+ * LLM_ERR_TEMP), a budget that cannot cover it ends it (LLM_ERR_TEMP),
+ * and a budget that cannot be checked ends it (LLM_ERR_IO).  The time
+ * limit and the latency count from the first attempt.  The end of the
+ * call settles the real tokens and cost and records the provider's
+ * health.  Nothing is opened when no limit or budget applies.
+ *
  * Ownership: struct call borrows its inputs (registry objects, messages,
  * strings) and owns its outputs (res, err); call_release() frees them.
  */
@@ -18,6 +27,7 @@
 
 #include <stdbool.h>
 
+#include "guard.h"
 #include "http.h"
 #include "provider.h"
 #include "store.h"
@@ -40,6 +50,8 @@ struct call {
 	double idle_timeout;      /* seconds between bytes; 0 = none */
 	const char *database;     /* the log, which also holds the state
 				     processes share (guard.h, cache.h) */
+	const struct policy *defaults; /* [defaults]: budgets, cooldown;
+					  or NULL */
 	bool no_wait;             /* fail at once when a limit says wait */
 	bool cache;               /* answer from the cache when it can */
 	double cache_ttl;         /* seconds a cached answer stays good */
@@ -71,6 +83,9 @@ struct call {
 	struct provider_stream ps;
 	bool retry;
 	double wait;
+	struct guard *guard;       /* the shared limits, once opened */
+	struct guard_ticket ticket; /* what the attempt holds of them */
+	bool held;                 /* the guard ended the call */
 };
 
 void call_init(struct call *c);

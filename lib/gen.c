@@ -166,6 +166,7 @@ gen_opts_apply(const struct gen_opts *g, const struct registry *reg,
 	c->idle_timeout = pick(g->idle_timeout, p->policy.idle_timeout,
 		reg->policy.idle_timeout);
 	c->database = reg->database;
+	c->defaults = &reg->policy;
 	c->no_wait = g->no_wait;
 	c->cache = g->cache >= 0 ? g->cache :
 		   c->model->policy.cache >= 0 ? c->model->policy.cache :

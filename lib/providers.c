@@ -1,10 +1,14 @@
 /* providers.c - llm-providers' job; see providers.h. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "guard.h"
 #include "http.h"
 #include "json.h"
+#include "msg.h"
 #include "provider.h"
 #include "providers.h"
 #include "table.h"
@@ -23,6 +27,7 @@ struct entry {
 	struct http_call call;
 	enum llm_status st;
 	long ms;
+	long cooldown; /* seconds left of a cooldown after a failure */
 };
 
 static bool
@@ -184,6 +189,34 @@ probe(struct entry *e, size_t n, double timeout)
 	free(calls);
 }
 
+/* The cooldowns of the providers that failed recently (guard.h), from
+ * the database when there is one; a provider that is ready and cooling
+ * down says so. */
+static void
+cooldowns(const struct registry *r, struct entry *e, size_t n)
+{
+	struct guard *g = NULL;
+	struct buf why = BUF_INIT;
+	double left;
+	size_t i;
+
+	if (r->database == NULL || access(r->database, F_OK) != 0)
+		goto out;
+	if (guard_open(&g, r->database, &why) != LLM_OK)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (guard_cooldown(g, e[i].p->name, &left, &why) != LLM_OK)
+			goto out;
+		e[i].cooldown = (long)ceil(left);
+		if (e[i].cooldown > 0 && strcmp(e[i].status, "ready") == 0)
+			e[i].status = "cooling down";
+	}
+out:
+	if (why.len)
+		msg_debug(1, "cannot read the cooldowns: %s", why.ptr);
+	buf_release(&why);
+}
+
 static void
 render_providers(const struct registry *r, struct entry *e, size_t n,
 	bool checked, struct buf *out)
@@ -205,7 +238,10 @@ render_providers(const struct registry *r, struct entry *e, size_t n,
 	for (i = 0; i < n; i++) {
 		table_add(&t, e[i].p->name);
 		table_add(&t, e[i].p->type);
-		table_add(&t, e[i].status);
+		if (strcmp(e[i].status, "cooling down") == 0)
+			table_addf(&t, "cooling down (%ld s)", e[i].cooldown);
+		else
+			table_add(&t, e[i].status);
 		table_addf(&t, "%zu", model_count(r, e[i].p));
 		if (checked) {
 			if (e[i].probe)
@@ -377,6 +413,7 @@ render_json(const struct registry *r, struct entry *e, size_t n,
 			cJSON_AddNullToObject(j, "base_url");
 		json_add_number(j, "models", (double)model_count(r, e[i].p));
 		cJSON_AddBoolToObject(j, "enabled", e[i].p->enabled);
+		json_add_number(j, "cooldown_s", (double)e[i].cooldown);
 		if (o->check || o->discover) {
 			if (e[i].probe)
 				json_add_number(j, "latency_ms",
@@ -458,6 +495,8 @@ providers_run(struct registry *r, const struct providers_opts *o,
 	if (o->check || o->discover)
 		probe(e, n, o->timeout > 0 ? o->timeout :
 					     DEFAULT_PROBE_TIMEOUT);
+	if (!o->discover || o->json)
+		cooldowns(r, e, n);
 	if (o->json)
 		render_json(r, e, n, o, out);
 	else if (o->discover)

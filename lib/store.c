@@ -18,6 +18,7 @@
 struct store {
 	sqlite3 *db;
 	char *path;
+	int wal_frames; /* frames in the WAL after our last commit */
 };
 
 /*
@@ -99,10 +100,61 @@ static const char *const migrations[] = {
 	"CREATE INDEX messages_session_id ON messages(session_id);"
 	"CREATE INDEX messages_request_id ON messages(request_id);"
 	"CREATE INDEX sessions_updated_at ON sessions(updated_at);",
+
+	/*
+	 * 1 -> 2: indexes for llm-log on a large log.  Time is the
+	 * normalized created_at (STORE_TIME), so that rows whose created_at
+	 * is "YYYY-MM-DD HH:MM:SS" sort and filter with ours.
+	 * requests_time covers every column that llm-log stats reads, so
+	 * that stats scans the index and never the rows (created_at is in it
+	 * because SQLite before 3.41 does not take the expression from the
+	 * index); (model, time) and
+	 * the like let list -n 20 --model X stop after 20 rows.  They replace
+	 * the single-column indexes on created_at, model, provider and
+	 * status.  The index on group_id leaves out the rows without one,
+	 * most of them, so that logging such a row does not touch it (the
+	 * one on session_id stays whole: it is the narrowest index, which
+	 * SQLite scans for "SELECT id FROM requests", in id order as
+	 * before).  An update re-indexes the text only when the text
+	 * changes, so that reprice does not rewrite the full-text index.
+	 */
+	"DROP INDEX requests_created_at;"
+	"DROP INDEX requests_model;"
+	"DROP INDEX requests_provider;"
+	"DROP INDEX requests_status;"
+	"CREATE INDEX requests_time ON requests(" STORE_TIME ", model,"
+	" provider, status, latency_ms, ttft_ms, input_tokens, output_tokens,"
+	" cost_usd, created_at);"
+	"CREATE INDEX requests_model_time ON requests(model, " STORE_TIME ");"
+	"CREATE INDEX requests_provider_time ON requests(provider, " STORE_TIME
+	");"
+	"CREATE INDEX requests_status_time ON requests(status, " STORE_TIME
+	");"
+	"DROP INDEX requests_group_id;"
+	"CREATE INDEX requests_group_id ON requests(group_id)"
+	" WHERE group_id IS NOT NULL;"
+	"DROP TRIGGER requests_au;"
+	"CREATE TRIGGER requests_au AFTER UPDATE OF prompt, response"
+	" ON requests BEGIN"
+	" INSERT INTO requests_fts(requests_fts, rowid, prompt, response)"
+	"  VALUES ('delete', old.id, old.prompt, old.response);"
+	" INSERT INTO requests_fts(rowid, prompt, response)"
+	"  VALUES (new.id, new.prompt, new.response);"
+	" END;",
 };
 
 #define NMIGRATIONS ((long)(sizeof(migrations) / sizeof(migrations[0])))
 #define MAX_TRIES   8
+
+/*
+ * The WAL is checkpointed and truncated by the writer that closes the log
+ * once it holds more than this many frames (4 KiB pages; one request
+ * writes about a dozen).  Each process that opens the log first rebuilds
+ * the WAL's index by reading the whole WAL, so the WAL must stay small:
+ * left to itself it would never be reset across processes and every
+ * open would read all of it.
+ */
+#define CKPT_FRAMES 128
 
 /* Collects the parameters of one statement, keeping the first error. */
 struct binder {
@@ -328,6 +380,20 @@ setup(sqlite3 *db, struct buf *why)
 	return migrate(db, why);
 }
 
+/* After each commit: remember the WAL's size, and checkpoint (without
+ * resetting) as SQLite's default hook does, for long-lived writers. */
+static int
+wal_hook(void *ud, sqlite3 *db, const char *name, int frames)
+{
+	struct store *s = ud;
+
+	s->wal_frames = frames;
+	if (frames >= 1000)
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
+			NULL, NULL);
+	return SQLITE_OK;
+}
+
 static enum llm_status
 open_db(struct store **sp, const char *path, bool readonly, struct buf *err)
 {
@@ -349,7 +415,10 @@ open_db(struct store **sp, const char *path, bool readonly, struct buf *err)
 			st = fail(err, "open", path, strerror(errno));
 			goto out;
 		}
-	} else {
+	} else if (stat(path, &sb) < 0 || !S_ISREG(sb.st_mode) ||
+		access(path, R_OK | W_OK) < 0) {
+		/* (A log that is there and writable costs two calls; else the
+		 * open below says what is wrong.) */
 		if (make_parents(path, &why) < 0) {
 			st = fail(err, "open", path, why.ptr);
 			goto out;
@@ -406,6 +475,8 @@ open_db(struct store **sp, const char *path, bool readonly, struct buf *err)
 	s = xcalloc(1, sizeof(*s));
 	s->db = db;
 	s->path = xstrdup(path);
+	if (!readonly)
+		sqlite3_wal_hook(db, wal_hook, s);
 	db = NULL;
 	*sp = s;
 out:
@@ -431,6 +502,16 @@ store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
+	/* Never wait for readers here: if one is busy, a later writer
+	 * truncates the WAL. */
+	if (s->wal_frames > CKPT_FRAMES) {
+		sqlite3_busy_timeout(s->db, 0);
+		if (sqlite3_wal_checkpoint_v2(s->db, "main",
+			    SQLITE_CHECKPOINT_TRUNCATE, NULL,
+			    NULL) != SQLITE_OK)
+			msg_debug(2, "log: checkpoint: %s",
+				sqlite3_errmsg(s->db));
+	}
 	sqlite3_close(s->db);
 	free(s->path);
 	free(s);

@@ -7,7 +7,7 @@
  * index over prompt and response is kept by triggers, so rows that any
  * program inserts are searchable.
  *
- * Schema (version 1):
+ * Schema (version 2):
  *   requests(id INTEGER PRIMARY KEY, created_at TEXT, tool, model,
  *            provider, provider_model, session_id, group_id TEXT, step,
  *            system, prompt, response, status, error, http_status,
@@ -20,6 +20,20 @@
  *   requests_fts(prompt, response) content='requests'
  * created_at and updated_at are ISO 8601 UTC with milliseconds,
  * "2026-11-23T08:13:00.123Z".
+ *
+ * Indexes (version 2): requests_time on (STORE_TIME, model, provider,
+ * status, latency_ms, ttft_ms, input_tokens, output_tokens, cost_usd,
+ * created_at), covering what llm-log stats reads; (model, STORE_TIME),
+ * (provider, STORE_TIME), (status, STORE_TIME); session_id; group_id
+ * where it is not NULL;
+ * messages(session_id), messages(request_id), sessions(updated_at).
+ * Queries that filter or sort by time use the expression STORE_TIME, the
+ * normalized created_at, so that they use these indexes and treat rows
+ * that other programs wrote ("YYYY-MM-DD HH:MM:SS", an offset) alike; it
+ * is NULL when created_at is not a time.
+ *
+ * The WAL is kept small: the writer that closes the log truncates it once
+ * it has grown past about ten requests (without waiting for readers).
  *
  * struct store is opaque.  Strings handed in are borrowed; strings handed
  * out belong to the struct they are in and are freed by its _release().
@@ -35,6 +49,9 @@
 #include "status.h"
 
 struct store;
+
+/* created_at normalized to "YYYY-MM-DDTHH:MM:SS.sssZ" (UTC), as SQL. */
+#define STORE_TIME "strftime('%Y-%m-%dT%H:%M:%fZ', created_at)"
 
 /* One row of requests.  NULL strings and negative numbers are stored as
  * NULL (cost_usd < 0, temperature < 0, ...). */

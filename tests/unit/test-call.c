@@ -635,6 +635,223 @@ test_many(void)
 	server_stop(&srv);
 }
 
+/* ==== shared limits, budgets and health (guard.h) ==== */
+
+static char db_path[96];
+
+/* A fresh database for the guard, and a provider policy without limits
+ * or budgets. */
+static void
+limits_setup(const char *name)
+{
+	struct policy none = { .daily_budget_usd = -1,
+		.monthly_budget_usd = -1, .cooldown = -1, .cache = -1,
+		.cache_ttl = -1 };
+
+	snprintf(db_path, sizeof(db_path), "%s/%s.db", dir, name);
+	prov.policy = none;
+}
+
+static void
+limits_call(struct call *c, const struct server *s)
+{
+	setup(c, s);
+	c->database = db_path;
+	c->retries = 0;
+}
+
+static void
+test_limits(void)
+{
+	static const struct reply replies[] = {
+		/* rpm */
+		{ .parts = { SSE_HEAD CHUNK("one", "\"stop\"") DONE } },
+		/* max_parallel */
+		{ .delay_ms = 500,
+			.parts = { SSE_HEAD CHUNK("a", "\"stop\"") DONE } },
+		{ .delay_ms = 500,
+			.parts = { SSE_HEAD CHUNK("b", "\"stop\"") DONE } },
+		/* each attempt is a request */
+		{ .parts = { ERROR_REPLY("503 Service Unavailable",
+			"Retry-After: 0\r\n", "{\"error\":{\"message\":\"busy\"}}") } },
+		{ .parts = { SSE_HEAD CHUNK("two", "\"stop\"") DONE } },
+		/* budgets */
+		{ .parts = { SSE_HEAD CHUNK("c1", "\"stop\"") USAGE(10, 5, 0)
+				DONE } },
+		{ .parts = { SSE_HEAD CHUNK("c2", "\"stop\"") USAGE(10, 5, 0)
+				DONE } },
+		/* health */
+		{ .parts = { ERROR_REPLY("500 Internal Server Error", "",
+			"{\"error\":{\"message\":\"oops\"}}") } },
+		{ .parts = { ERROR_REPLY("429 Too Many Requests",
+			"Retry-After: 90\r\n",
+			"{\"error\":{\"message\":\"slow down\"}}") } },
+		{ .parts = { SSE_HEAD CHUNK("fine", "\"stop\"") DONE } },
+		{ .parts = { ERROR_REPLY("401 Unauthorized", "",
+			"{\"error\":{\"message\":\"bad key\"}}") } },
+		{ .parts = { SSE_HEAD CHUNK("under rpm", "\"stop\"") DONE } },
+		/* a database that fails, limits only */
+		{ .parts = { SSE_HEAD CHUNK("anyway", "\"stop\"") DONE } },
+	};
+	struct policy defaults = { .daily_budget_usd = -1,
+		.monthly_budget_usd = -1, .cooldown = 30, .cache = -1,
+		.cache_ttl = -1 };
+	struct server srv;
+	struct call c, calls[2], *cs[2];
+	struct guard *g = NULL;
+	struct buf seen = BUF_INIT, err = BUF_INIT;
+	double t, left;
+	size_t i;
+
+	server_start(&srv, replies, sizeof(replies) / sizeof(replies[0]));
+
+	limits_setup("rpm");
+	prov.policy.rpm = 1;
+	limits_call(&c, &srv);
+	is_int(call_run(&c), LLM_OK, "rpm 1: the first goes");
+	call_release(&c);
+	limits_call(&c, &srv);
+	c.no_wait = true;
+	is_int(call_run(&c), LLM_ERR_TEMP, "the second, --no-wait: 75");
+	ok(starts_with(c.err.ptr, "p: rate limit of 1 request per minute "
+				  "reached; retry in 6") &&
+			ends_with(c.err.ptr, " s or drop --no-wait"),
+		"the message names the limit");
+	is_int(c.attempts, 0, "nothing was sent");
+	ok(call_may_fall_back(&c), "a group may go on to the next model");
+	is_int(server_requests(&seen), 1, "the server got one request");
+	call_release(&c);
+
+	limits_setup("parallel");
+	prov.policy.max_parallel = 1;
+	for (i = 0; i < 2; i++) {
+		limits_call(&calls[i], &srv);
+		calls[i].on_text = NULL;
+		cs[i] = &calls[i];
+	}
+	t = now();
+	call_run_many(cs, 2);
+	t = now() - t;
+	ok(calls[0].st == LLM_OK && calls[1].st == LLM_OK,
+		"max_parallel 1: both answer");
+	ok(t >= 1, "one after the other (500 ms each)");
+	ok(calls[0].latency_ms < 900 && calls[1].latency_ms < 900,
+		"the wait is not latency");
+	call_release(&calls[0]);
+	call_release(&calls[1]);
+
+	limits_setup("attempts");
+	prov.policy.rpm = 2;
+	limits_call(&c, &srv);
+	c.retries = 1;
+	is_int(call_run(&c), LLM_OK, "rpm 2: 503, then an answer");
+	is_int(c.attempts, 2, "in two attempts");
+	call_release(&c);
+	limits_call(&c, &srv);
+	c.no_wait = true;
+	is_int(call_run(&c), LLM_ERR_TEMP, "each attempt was a request");
+	call_release(&c);
+
+	/* Worst case of "Say hi" with max_tokens 100: 3 tokens in at $1 a
+	 * million, 100 out at $2: $0.000203. */
+	limits_setup("budget");
+	defaults.daily_budget_usd = 0.0002;
+	limits_call(&c, &srv);
+	c.defaults = &defaults;
+	c.rq.max_tokens = 100;
+	is_int(call_run(&c), LLM_ERR_TEMP, "over the daily budget: 75");
+	is_str(c.err.ptr, "daily budget of $0.0002 reached: $0.00 spent or "
+			  "reserved today (UTC), and this request may cost up "
+			  "to $0.000203; raise daily_budget_usd in [defaults]",
+		"the message names the budget");
+	is_int(c.attempts, 0, "nothing was sent");
+	call_release(&c);
+	defaults.daily_budget_usd = -1;
+	prov.policy.daily_budget_usd = 0.00023;
+	for (i = 0; i < 2; i++) {
+		limits_call(&c, &srv);
+		c.defaults = &defaults;
+		c.rq.max_tokens = 100;
+		is_int(call_run(&c), LLM_OK, i ? "and a second one, since "
+						 "the first settled to $0.00002" :
+						 "within the provider's budget");
+		call_release(&c);
+	}
+	limits_call(&c, &srv);
+	c.defaults = &defaults;
+	c.rq.max_tokens = 100;
+	is_int(call_run(&c), LLM_ERR_TEMP, "not a third");
+	is_str(c.err.ptr, "daily budget of $0.00023 for provider 'p' reached: "
+			  "$0.00004 spent or reserved today (UTC), and this "
+			  "request may cost up to $0.000203; raise "
+			  "daily_budget_usd in [provider.p]",
+		"what was spent is the real cost");
+	call_release(&c);
+
+	limits_setup("health");
+	is_int(server_requests(&seen), 7, "7 requests so far");
+	limits_call(&c, &srv);
+	c.defaults = &defaults;
+	is_int(call_run(&c), LLM_ERR_UNAVAILABLE, "a 500");
+	call_release(&c);
+	is_int(guard_open(&g, db_path, &err), LLM_OK, "open the state");
+	guard_cooldown(g, "p", &left, &err);
+	ok(left > 29 && left <= 30, "cools the provider down for 30 s");
+	limits_call(&c, &srv);
+	c.defaults = &defaults;
+	prov.policy.cooldown = 5;
+	is_int(call_run(&c), LLM_ERR_TEMP, "a 429 asking for 90 s");
+	call_release(&c);
+	guard_cooldown(g, "p", &left, &err);
+	ok(left > 89 && left <= 90, "the longer of cooldown and Retry-After");
+	limits_call(&c, &srv);
+	is_int(call_run(&c), LLM_OK, "a success");
+	call_release(&c);
+	guard_cooldown(g, "p", &left, &err);
+	ok(left == 0, "ends the cooldown");
+	limits_call(&c, &srv);
+	is_int(call_run(&c), LLM_ERR_AUTH, "a refused key");
+	call_release(&c);
+	guard_cooldown(g, "p", &left, &err);
+	ok(left == 0, "is no reason to cool down");
+	prov.policy.rpm = 1;
+	guard_health_fail(g, "other", 0, -1, NULL, &err);
+	limits_call(&c, &srv);
+	is_int(call_run(&c), LLM_OK, "an rpm of 1: one goes");
+	call_release(&c);
+	limits_call(&c, &srv);
+	c.no_wait = true;
+	is_int(call_run(&c), LLM_ERR_TEMP, "the next is refused");
+	call_release(&c);
+	guard_cooldown(g, "p", &left, &err);
+	ok(left == 0, "which is not the provider's failure");
+
+	/* A database that cannot be opened. */
+	snprintf(db_path, sizeof(db_path), "/dev/null/x.db");
+	limits_call(&c, &srv);
+	is_int(call_run(&c), LLM_OK, "limits that cannot be enforced: a "
+				     "warning, and the request goes");
+	is_str(sink.text.ptr, "anyway", "its answer");
+	call_release(&c);
+	limits_call(&c, &srv);
+	c.defaults = &defaults;
+	prov.policy.rpm = 0;
+	prov.policy.daily_budget_usd = 5;
+	is_int(call_run(&c), LLM_ERR_IO, "a budget that cannot be checked: 74");
+	is_str(c.err.ptr, "cannot check the budget: cannot open log "
+			  "'/dev/null/x.db': '/dev/null' is not a "
+			  "directory",
+		"the message says why");
+	call_release(&c);
+	is_int(server_requests(&seen), 13, "13 requests in all");
+
+	guard_close_all();
+	memset(&prov.policy, 0, sizeof(prov.policy));
+	server_stop(&srv);
+	buf_release(&seen);
+	buf_release(&err);
+}
+
 /* call_row on outcomes set by hand. */
 static void
 test_row(void)
@@ -718,11 +935,18 @@ main(void)
 	test_retries();
 	test_failures();
 	test_many();
+	test_limits();
 	test_dry_run();
 	test_row();
 
 	buf_release(&sink.text);
 	unlink(log_path);
-	rmdir(dir);
+	{
+		char cmd[96];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		if (system(cmd) != 0)
+			return 1;
+	}
 	return tap_done();
 }

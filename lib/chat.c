@@ -8,6 +8,7 @@
 #include "call.h"
 #include "cfg.h"
 #include "chat.h"
+#include "guard.h"
 #include "json.h"
 #include "msg.h"
 #include "out.h"
@@ -332,6 +333,7 @@ chat_run(const struct chat_opts *o, struct buf *err)
 		goto out;
 	if ((st = registry_load(&ch.reg, &ch.cfg, err)) != LLM_OK)
 		goto out;
+	guard_route_env(&ch.env, ch.reg.database);
 	if ((st = gen_opts_system(&o->gen, &ch.system, err)) != LLM_OK)
 		goto out;
 	if ((st = prompt_read(o->argc, o->argv, &ch.prompt, err)) != LLM_OK)

@@ -1083,6 +1083,7 @@ compare_run(const struct compare_opts *o, struct buf *err)
 		goto out;
 	if ((st = registry_load(&cmp.reg, &cmp.cfg, err)) != LLM_OK)
 		goto out;
+	guard_route_env(&cmp.env, cmp.reg.database);
 	if ((st = check_refs(&cmp, err)) != LLM_OK)
 		goto out;
 	if ((st = gen_opts_system(&o->gen, &cmp.system, err)) != LLM_OK)

@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "guard.h"
+#include "route.h"
 #include "msg.h"
 #include "store.h"
 #include "xalloc.h"
@@ -923,4 +924,44 @@ guard_next(struct guard *g, const char *key, long n)
 		return local_counter++ % n;
 	}
 	return (long)((v - 1) % n);
+}
+
+/* route.h's shared state, from the guard of the database path ud. */
+static double
+env_cooldown(void *ud, const char *provider)
+{
+	struct guard *g;
+	struct buf e = BUF_INIT;
+	double left = 0;
+
+	if (guard_open(&g, ud, &e) == LLM_OK)
+		guard_cooldown(g, provider, &left, &e);
+	if (e.len)
+		msg_debug(1, "cooldown of '%s': %s", provider, e.ptr);
+	buf_release(&e);
+	return left;
+}
+
+static long
+env_next(void *ud, const char *key, long n)
+{
+	struct guard *g;
+	struct buf e = BUF_INIT;
+	long k = 0;
+
+	if (guard_open(&g, ud, &e) == LLM_OK)
+		k = guard_next(g, key, n);
+	else
+		msg_warn("cannot share the rotation of '%s': %s", key, e.ptr);
+	buf_release(&e);
+	return k;
+}
+
+void
+guard_route_env(struct route_env *env, char *path)
+{
+	memset(env, 0, sizeof(*env));
+	env->cooldown = env_cooldown;
+	env->next = env_next;
+	env->ud = path;
 }

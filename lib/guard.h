@@ -154,4 +154,9 @@ enum llm_status guard_cooldown(struct guard *g, const char *provider,
  * rotation of this process. */
 long guard_next(struct guard *g, const char *key, long n);
 
+/* route.h's shared state (cooldowns, rotations) from the guard of the
+ * database at path, opened when a group first needs it. */
+struct route_env;
+void guard_route_env(struct route_env *env, char *path);
+
 #endif

@@ -53,6 +53,19 @@ models = fake/fixed-A, fake/fixed-B
 strategy = weighted
 weights = 1, 1
 
+[group.rr]
+models = fake/fixed-A, fake/fixed-B, fake/fixed-C
+strategy = round-robin
+
+[provider.flaky]
+type = openai
+base_url = ${FAKE_URL}/v1
+api_key = ${FAKE_KEY}
+cooldown = 1h
+
+[group.cool]
+models = flaky/fail-503, fake/fixed-HEALTHY
+
 [group.shadowed]
 models = fake/echo, fake/fixed-SHADOW+delay-1500, fake/sys
 strategy = shadow
@@ -179,6 +192,35 @@ test_expect_success 'shadow: a session keeps only the primary turn' '
 	llm-chat -m shadowed -S s1 hello >out &&
 	test "$(sql "SELECT count(*) FROM messages")" = 2 &&
 	test "$(sql "SELECT content FROM messages WHERE role = \"assistant\"")" = hello
+'
+
+test_expect_success 'round-robin: the rotation is shared by separate processes' '
+	for i in 1 2 3 4 5 6; do
+		llm-chat -m rr --no-log hello || return 1
+	done >out &&
+	sort out | uniq -c | awk "{ print \$1 }" >counts &&
+	printf "2\n2\n2\n" >expect &&
+	test_cmp expect counts &&
+	head -n 3 out | sort | tr -d "\n" >first &&
+	test "$(cat first)" = ABC
+'
+
+test_expect_success 'a provider that failed cools down, and the group tries it last' '
+	: >"$FAKE_LOG" &&
+	llm-chat -m cool --retries 0 hello >out 2>err &&
+	echo HEALTHY >expect &&
+	test_cmp expect out &&
+	test "$(wc -l <"$FAKE_LOG")" -eq 2 &&
+	llm-providers flaky >table &&
+	test_grep "cooling down" table &&
+	: >"$FAKE_LOG" &&
+	llm-chat -m cool --retries 0 hello >out 2>err &&
+	test_cmp expect out &&
+	test_must_be_empty err &&
+	test "$(wc -l <"$FAKE_LOG")" -eq 1 &&
+	jq -r .body.model "$FAKE_LOG" >got &&
+	echo fixed-HEALTHY >expect &&
+	test_cmp expect got
 '
 
 test_done

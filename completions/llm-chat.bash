@@ -89,6 +89,8 @@ _llm_chat()
 	local opts='-c --continue -h --help -m --model -o --option -q --quiet
 	    -S --session -s --system -t --temperature -V --version -v --verbose
 	    --config --dry-run --json --max-tokens --no-log --no-stream
+	    --atomic --cache --no-cache --no-wait --connect-timeout
+	    --first-byte-timeout --idle-timeout
 	    --retries --stop --system-file --timeout --top-p --'
 
 	COMPREPLY=()

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "call.h"
 #include "guard.h"
 #include "json.h"
@@ -51,6 +52,8 @@ call_release(struct call *c)
 	buf_release(&c->key);
 	free(c->request_id);
 	c->request_id = NULL;
+	free(c->cache_id);
+	c->cache_id = NULL;
 }
 
 /* Per-model defaults, under what the caller set. */
@@ -247,6 +250,48 @@ attempt_local(struct call *c)
 	return st;
 }
 
+/* Answer c from the cache when it may and can: the text goes out like
+ * a fresh answer's.  A cache that cannot be read is skipped. */
+static bool
+from_cache(struct call *c)
+{
+	struct buf key = BUF_INIT, e = BUF_INIT;
+	bool hit = false;
+
+	if (!c->cache || c->database == NULL || *c->database == '\0')
+		return false;
+	cache_key(&c->rq, &key);
+	if (cache_get(c->database, key.ptr, c->cache_ttl, &c->res, &hit,
+		    &e) != LLM_OK)
+		msg_warn("the cache is not used: %s", e.ptr);
+	buf_release(&e);
+	c->cache_id = buf_detach(&key);
+	if (!hit)
+		return false;
+	msg_debug(1, "%s: answered from the cache", c->provider->name);
+	c->cached = true;
+	c->st = c->res.text.len ? (enum llm_status)on_text(c, c->res.text.ptr,
+					  c->res.text.len) :
+				  LLM_OK;
+	if (c->res.finish == NULL)
+		provider_set_finish(&c->res, "stop");
+	return true;
+}
+
+/* A complete answer goes into the cache for the next time. */
+static void
+to_cache(struct call *c)
+{
+	struct buf e = BUF_INIT;
+
+	if (c->cache_id == NULL || c->cached || c->st != LLM_OK)
+		return;
+	if (cache_put(c->database, c->cache_id, c->provider->name,
+		    c->model->id, &c->res, &e) != LLM_OK)
+		msg_warn("cannot keep the answer in the cache: %s", e.ptr);
+	buf_release(&e);
+}
+
 /* Look up the ops and the key, and build the request: CALL_READY, or
  * CALL_DONE with the reason. */
 static void
@@ -258,6 +303,8 @@ prepare(struct call *c)
 	if ((c->ops = find_ops(c)) == NULL)
 		return;
 	require_max_tokens(c);
+	if (from_cache(c))
+		return;
 	c->st = registry_api_key(c->provider, &c->key, &c->err);
 	if (c->st != LLM_OK)
 		return;
@@ -560,6 +607,12 @@ conclude(struct call *c)
 		else if (c->st != LLM_OK && c->st != LLM_ERR_PIPE)
 			c->res.finish = "error";
 		settle_usage(c);
+		to_cache(c);
+	} else if (c->cached) {
+		c->input_tokens = c->res.usage.input;
+		c->output_tokens = c->res.usage.output;
+		c->cached_tokens = c->res.usage.cached;
+		c->cost = 0;
 	}
 	c->latency_ms = (long)(call_now_ms() - c->t0);
 	if (c->ttft_ms < 0 && c->st == LLM_OK)
@@ -719,6 +772,8 @@ call_row(const struct call *c, const char *tool, const char *prompt,
 	row->max_tokens = c->rq.max_tokens;
 	row->attempts = c->attempts;
 	row->response_id = c->res.id;
+	row->cached = c->cached;
+	row->route = c->route;
 }
 
 const char *
@@ -775,6 +830,8 @@ call_json(const struct call *c, cJSON *j)
 	add_string(j, "response_id", c->res.id);
 	add_string(j, "request_id", c->request_id);
 	json_add_number(j, "attempts", c->attempts);
+	cJSON_AddBoolToObject(j, "cached", c->cached);
+	add_string(j, "route", c->route);
 }
 
 bool

@@ -42,6 +42,7 @@ struct call {
 	struct provider *provider;
 	struct model *model;
 	const char *ref;          /* the reference the user gave */
+	const char *route;        /* the group that chose the model, or NULL */
 	struct llm_request rq;    /* provider, model and api_key set by run */
 	int retries;              /* extra attempts allowed */
 	double timeout;           /* seconds for the whole call; 0 = none */
@@ -72,12 +73,14 @@ struct call {
 	double cost;              /* < 0 when prices are unknown */
 	char *request_id;         /* the provider's x-request-id */
 	bool started;             /* text reached on_text */
+	bool cached;              /* the answer came from the cache */
 
 	/* private */
 	enum call_state state;
 	const struct provider_ops *ops;
 	double t0, next_at;       /* ms */
 	struct buf key;
+	char *cache_id;           /* the request's cache key */
 	struct http_request h;
 	struct http_call hc;
 	struct provider_stream ps;

@@ -219,6 +219,7 @@ run_with_shadows(struct chat *ch, struct call *c, const struct route *rt,
 		}
 		call_init(&all[i]);
 		setup_call(ch, &all[i], p, m, rt->shadows[i]);
+		all[i].route = ref;
 		all[i].on_text = NULL;
 		cs[n++] = &all[i];
 	}
@@ -266,6 +267,7 @@ send_ref(struct chat *ch, const char *ref, struct buf *dry, struct buf *err)
 		}
 		call_init(&c);
 		setup_call(ch, &c, p, m, rt.group ? rt.order[i] : ref);
+		c.route = rt.group ? rt.group->name : NULL;
 		if (o->dry_run) {
 			st = call_dry_run(&c, dry);
 			if (st)

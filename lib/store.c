@@ -141,6 +141,14 @@ static const char *const migrations[] = {
 	" INSERT INTO requests_fts(rowid, prompt, response)"
 	"  VALUES (new.id, new.prompt, new.response);"
 	" END;",
+
+	/*
+	 * 2 -> 3: whether the answer came from the cache, and the group
+	 * (route) that chose the model: the arm of a weighted group, the
+	 * member a fallback reached, or a shadow.
+	 */
+	"ALTER TABLE requests ADD COLUMN cached INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE requests ADD COLUMN route TEXT;",
 };
 
 #define NMIGRATIONS ((long)(sizeof(migrations) / sizeof(migrations[0])))
@@ -601,9 +609,9 @@ request_insert(sqlite3 *db, const struct store_request *rq, const char *now,
 		" response, status, error, http_status, input_tokens,"
 		" output_tokens, cached_tokens, tokens_estimated, latency_ms,"
 		" ttft_ms, cost_usd, finish_reason, finish_reason_raw,"
-		" temperature, max_tokens, attempts, response_id)"
+		" temperature, max_tokens, attempts, response_id, cached, route)"
 		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-		" ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		" ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		-1, &b.st, NULL);
 	if (rc != SQLITE_OK)
 		goto out;
@@ -632,8 +640,11 @@ request_insert(sqlite3 *db, const struct store_request *rq, const char *now,
 	bind_str(&b, rq->finish_reason_raw);
 	bind_real(&b, rq->temperature);
 	bind_long(&b, rq->max_tokens, 1);
-	bind_long(&b, rq->attempts > 0 ? rq->attempts : 1, 1);
+	bind_long(&b, rq->cached ? 0 : rq->attempts > 0 ? rq->attempts : 1,
+		0);
 	bind_str(&b, rq->response_id);
+	bind_long(&b, rq->cached ? 1 : 0, 0);
+	bind_str(&b, rq->route);
 	if ((rc = b.rc) != SQLITE_OK)
 		goto out;
 	rc = sqlite3_step(b.st);

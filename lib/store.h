@@ -7,14 +7,14 @@
  * index over prompt and response is kept by triggers, so rows that any
  * program inserts are searchable.
  *
- * Schema (version 2):
+ * Schema (version 3):
  *   requests(id INTEGER PRIMARY KEY, created_at TEXT, tool, model,
  *            provider, provider_model, session_id, group_id TEXT, step,
  *            system, prompt, response, status, error, http_status,
  *            input_tokens, output_tokens, cached_tokens, tokens_estimated,
  *            latency_ms, ttft_ms, cost_usd REAL, finish_reason,
  *            finish_reason_raw, temperature REAL, max_tokens, attempts,
- *            response_id)
+ *            response_id, cached, route)
  *   sessions(id, name UNIQUE, model, system, created_at, updated_at)
  *   messages(id, session_id, role, content, request_id, created_at)
  *   requests_fts(prompt, response) content='requests'
@@ -72,6 +72,8 @@ struct store_request {
 	long max_tokens;    /* <= 0 = NULL */
 	long attempts;      /* <= 0 = 1 */
 	const char *response_id;
+	bool cached;       /* answered from the cache (attempts 0) */
+	const char *route; /* the group that chose the model, or NULL */
 
 	/*
 	 * Session turn: when session is set, the request is logged under that

@@ -78,7 +78,35 @@ llm-providers --check local
 step 'llm-providers --models --tag cheap'
 llm-providers --models --tag cheap
 
-step 'the log: sqlite3 llm.db "select ... from requests"'
+step 'llm-compare -m local/echo -m local/fixed-Bonjour+delay-300 -m mock/echo "Say hello"    # at once'
+llm-compare -m local/echo -m local/fixed-Bonjour+delay-300 -m mock/echo "Say hello" </dev/null
+
+step 'llm-compare --format csv -m local/echo,local/fixed-Hi "Say hi"'
+llm-compare --format csv -m local/echo,local/fixed-Hi "Say hi" </dev/null
+
+step 'llm-chain --show-steps -m local/echo -s "Translate." -m local/echo "Bonjour"    # step by step'
+llm-chain --show-steps -m local/echo -s "Translate." -m local/echo "Bonjour" </dev/null
+
+step 'llm-chain --check -f share/examples/try-offline.chain && llm-chain -f ... "a pipeline"'
+llm-chain --check -f "$SRC/share/examples/try-offline.chain"
+llm-chain -f "$SRC/share/examples/try-offline.chain" "a pipeline" </dev/null
+
+step 'llm-log    # what the commands above did'
+llm-log
+
+step 'llm-log search hello'
+llm-log search hello
+
+step 'llm-log stats --by model'
+llm-log stats --by model
+
+step 'llm-log sessions'
+llm-log sessions
+
+step 'llm-log show last'
+llm-log show last
+
+step 'the same log, as plain SQL: sqlite3 llm.db "select ... from requests"'
 sqlite3 -header -column "$T/llm.db" "select id, model, status, input_tokens
 	as tin, output_tokens as tout, latency_ms as ms,
 	printf('%.6f', cost_usd) as usd, substr(prompt, 1, 24) as prompt

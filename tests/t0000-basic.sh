@@ -2,7 +2,7 @@
 # Every program: --help, --version, a bad option.
 . "$(dirname "$0")/lib.sh"
 
-for prog in llm-chat llm-providers; do
+for prog in llm-chat llm-providers llm-compare llm-chain llm-log; do
 	test_expect_success "$prog --help prints usage to stdout" "
 		$prog --help >out 2>err &&
 		test_grep 'usage: $prog' out &&

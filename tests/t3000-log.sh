@@ -298,6 +298,7 @@ test_expect_success 'show ID: every column set, then the texts' '
 	temperature       0.7
 	max_tokens        100
 	attempts          1
+	cached            0
 	--- system
 	Be brief.
 	--- prompt
@@ -486,10 +487,10 @@ test_expect_success 'stats on a terminal: a bar chart of requests (or cost) per 
 test_expect_success 'export: CSV by RFC 4180, CRLF, every column, a header' '
 	llm-log export >out.csv &&
 	head -n 1 out.csv >got &&
-	printf "id,created_at,tool,model,provider,provider_model,session_id,group_id,step,system,prompt,response,status,error,http_status,input_tokens,output_tokens,cached_tokens,tokens_estimated,latency_ms,ttft_ms,cost_usd,finish_reason,finish_reason_raw,temperature,max_tokens,attempts,response_id\r\n" >expect &&
+	printf "id,created_at,tool,model,provider,provider_model,session_id,group_id,step,system,prompt,response,status,error,http_status,input_tokens,output_tokens,cached_tokens,tokens_estimated,latency_ms,ttft_ms,cost_usd,finish_reason,finish_reason_raw,temperature,max_tokens,attempts,response_id,cached,route\r\n" >expect &&
 	test_cmp expect got &&
 	sed -n "/^6,/,\$p" out.csv >got &&
-	printf "6,2026-11-23T08:00:00.000Z,llm-chat,m2,fake,echo,,,,,\"Tell me about \"\"quotes\"\", commas, and\nnewlines\",\"Sure:\r\n\"\"ok\"\"\",interrupted,,200,5,3,,1,4000,1000,,,,,,1,\r\n" >expect &&
+	printf "6,2026-11-23T08:00:00.000Z,llm-chat,m2,fake,echo,,,,,\"Tell me about \"\"quotes\"\", commas, and\nnewlines\",\"Sure:\r\n\"\"ok\"\"\",interrupted,,200,5,3,,1,4000,1000,,,,,,1,,0,\r\n" >expect &&
 	test_cmp expect got
 '
 
@@ -611,7 +612,7 @@ test_expect_success 'rows of another program: NULLs everywhere, listed and count
 	EOT
 	test_cmp expect out &&
 	llm-log show 1 >out &&
-	printf "id                1\ncreated_at        2026-11-01 10:00:00\ntokens_estimated  0\nattempts          1\n" >expect &&
+	printf "id                1\ncreated_at        2026-11-01 10:00:00\ntokens_estimated  0\nattempts          1\ncached            0\n" >expect &&
 	test_cmp expect out &&
 	test "$(llm-log stats --json | jq .total.requests)" = 2 &&
 	test "$(llm-log stats --by day --json | jq -c "[.groups[].day]")" = "[\"2026-11-01\",null]" &&
@@ -656,8 +657,8 @@ test_expect_success 'backup: the copy is a log llm-log reads' '
 	test_expect_code 64 llm-log backup 2>err
 '
 
-test_expect_success 'the log is at schema version 2, with the time index' '
-	test "$(sql "pragma user_version")" = 2 &&
+test_expect_success 'the log is at schema version 3, with the time index' '
+	test "$(sql "pragma user_version")" = 3 &&
 	test "$(sql "select count(*) from sqlite_master where name = '\''requests_time'\''")" = 1
 '
 

@@ -85,3 +85,9 @@ awk -v k="$kib" -v c="$ckib" -v b="$bytes" -v base="$base" 'BEGIN {
 	printf "  growth for 1 MB     %6.2f MB\n", (k - base) / 1024
 	printf "  curl                %6.2f MB\n", c / 1024
 }'
+
+# The programs' own benchmarks, each printing its figures.
+for b in compare log limits; do
+	echo
+	LLM_BUILD=$BUILD sh "$SRC/tests/bench/$b.sh"
+done

@@ -426,7 +426,7 @@ test_report(void)
 		"\"latency_ms\":10,\"ttft_ms\":5,\"cost_usd\":1.15e-05,"
 		"\"finish_reason\":\"stop\",\"finish_reason_raw\":null,"
 		"\"response_id\":null,\"request_id\":null,\"attempts\":1,"
-		"\"id\":7}\n"
+		"\"cached\":false,\"route\":null,\"id\":7}\n"
 		"{\"type\":\"answer\",\"group_id\":\"G1\",\"prompt_index\":1,"
 		"\"prompt\":\"q?\",\"run\":1,\"ref\":\"fake/b\",\"group\":null,"
 		"\"response\":\"\",\"model\":\"fake/b\",\"provider\":\"fake\","
@@ -436,7 +436,8 @@ test_report(void)
 		"\"estimated\":false},\"latency_ms\":20,\"ttft_ms\":null,"
 		"\"cost_usd\":null,\"finish_reason\":\"error\","
 		"\"finish_reason_raw\":null,\"response_id\":null,"
-		"\"request_id\":null,\"attempts\":1,\"id\":null}\n",
+		"\"request_id\":null,\"attempts\":1,\"cached\":false,"
+		"\"route\":null,\"id\":null}\n",
 		"jsonl: one object per run, the run's fields and where it "
 		"belongs");
 

@@ -361,7 +361,8 @@ test_list(void)
 		"\"latency_ms\":2000,\"ttft_ms\":500,\"cost_usd\":0.0002,"
 		"\"finish_reason\":\"stop\",\"finish_reason_raw\":\"stop\","
 		"\"temperature\":null,\"max_tokens\":null,\"attempts\":2,"
-		"\"response_id\":\"r-4\",\"session\":null}\n"
+		"\"response_id\":\"r-4\",\"cached\":0,\"route\":null,"
+		"\"session\":null}\n"
 		"{\"id\":3,\"created_at\":\"2026-11-21 09:00:00\",\"tool\":null,"
 		"\"model\":\"m1\",\"provider\":null,\"provider_model\":null,"
 		"\"session_id\":null,\"group_id\":null,\"step\":null,"
@@ -373,7 +374,7 @@ test_list(void)
 		"\"cost_usd\":null,\"finish_reason\":null,"
 		"\"finish_reason_raw\":null,\"temperature\":null,"
 		"\"max_tokens\":null,\"attempts\":1,\"response_id\":null,"
-		"\"session\":null}\n"
+		"\"cached\":0,\"route\":null,\"session\":null}\n"
 		"{\"id\":2,\"created_at\":\"2026-11-20T10:00:00.000Z\","
 		"\"tool\":\"llm-chat\",\"model\":\"m1\",\"provider\":\"fake\","
 		"\"provider_model\":\"echo\",\"session_id\":1,\"group_id\":null,"
@@ -386,7 +387,7 @@ test_list(void)
 		"\"cost_usd\":0.000125,\"finish_reason\":\"stop\","
 		"\"finish_reason_raw\":\"end_turn\",\"temperature\":0.7,"
 		"\"max_tokens\":100,\"attempts\":1,\"response_id\":null,"
-		"\"session\":\"trip\"}\n",
+		"\"cached\":0,\"route\":null,\"session\":\"trip\"}\n",
 		"--model m1 --json: JSON lines, every column and the session");
 
 	o = (struct history_opts)HISTORY_OPTS_INIT;
@@ -476,6 +477,7 @@ test_show(void)
 		"temperature       0.7\n"
 		"max_tokens        100\n"
 		"attempts          1\n"
+		"cached            0\n"
 		"--- system\n"
 		"Be brief.\n"
 		"--- prompt\n"
@@ -715,24 +717,24 @@ static const char csv_all[] =
 	"step,system,prompt,response,status,error,http_status,input_tokens,"
 	"output_tokens,cached_tokens,tokens_estimated,latency_ms,ttft_ms,"
 	"cost_usd,finish_reason,finish_reason_raw,temperature,max_tokens,"
-	"attempts,response_id\r\n"
+	"attempts,response_id,cached,route\r\n"
 	"1,2026-11-19T08:30:00.000Z,llm-chat,m2,fake,echo,2,,,,How do pipes "
 	"work?,With a buffer.,ok,,200,10,20,0,0,800,100,5.5e-05,stop,stop,,,1,"
-	"r-1\r\n"
+	"r-1,0,\r\n"
 	"2,2026-11-20T10:00:00.000Z,llm-chat,m1,fake,echo,1,,,Be brief.,Plan "
 	"three days in Lisbon,Day one: Alfama.,ok,,200,30,40,,1,1500,300,"
-	"0.000125,stop,end_turn,0.7,100,1,\r\n"
+	"0.000125,stop,end_turn,0.7,100,1,,0,\r\n"
 	"3,2026-11-21 09:00:00,,m1,,,,,,,imported pipes note,,,,,,,,0,,,,,,,,1,"
-	"\r\n"
+	",0,\r\n"
 	"4,2026-11-22T12:00:00.000Z,llm-compare,m1,fake,echo,,g-1,,,Compare: "
 	"what is SIGPIPE?,A signal.,ok,,200,100,50,,0,2000,500,0.0002,stop,"
-	"stop,,,2,r-4\r\n"
+	"stop,,,2,r-4,0,\r\n"
 	"5,2026-11-22T12:00:00.000Z,llm-compare,m3,other,x,,g-1,,,Compare: "
 	"what is SIGPIPE?,,error,other: HTTP 500: boom,500,,,,0,300,,,error,,,"
-	",1,\r\n"
+	",1,,0,\r\n"
 	"6,2026-11-23T08:00:00.000Z,llm-chat,m2,fake,echo,,,,,\"Tell me about "
 	"\"\"quotes\"\", commas, and\nnewlines\",\"Sure:\r\n\"\"ok\"\"\","
-	"interrupted,,200,5,3,,1,4000,1000,,,,,,1,\r\n";
+	"interrupted,,200,5,3,,1,4000,1000,,,,,,1,,0,\r\n";
 
 static void
 test_export(void)
@@ -756,7 +758,8 @@ test_export(void)
 		"\"tokens_estimated\":0,\"latency_ms\":300,\"ttft_ms\":null,"
 		"\"cost_usd\":null,\"finish_reason\":\"error\","
 		"\"finish_reason_raw\":null,\"temperature\":null,"
-		"\"max_tokens\":null,\"attempts\":1,\"response_id\":null}\n",
+		"\"max_tokens\":null,\"attempts\":1,\"response_id\":null,"
+		"\"cached\":0,\"route\":null}\n",
 		"--format jsonl --status error");
 	o = (struct history_opts)HISTORY_OPTS_INIT;
 	o.format = "jsonl";
@@ -766,7 +769,7 @@ test_export(void)
 	o.format = "csv";
 	run(&o, "export", 0);
 	ok(strncmp(out.ptr, "id,created_at,", 14) == 0 &&
-			strcmp(out.ptr + out.len - 13, "response_id\r\n") == 0,
+			strcmp(out.ptr + out.len - 26, "response_id,cached,route\r\n") == 0,
 		"CSV of nothing: the header");
 }
 
@@ -948,7 +951,7 @@ test_store(void)
 	is_int(store_open(&s, dbpath.ptr, &err), LLM_OK, "open a version 1 log");
 	store_close(s);
 	s = NULL;
-	is_str(q("PRAGMA user_version"), "2", "migrated to version 2");
+	is_str(q("PRAGMA user_version"), "3", "migrated to version 3");
 	is_str(q("SELECT group_concat(name, ' ') FROM (SELECT name FROM"
 		 " sqlite_master WHERE type = 'index' AND tbl_name = 'requests'"
 		 " AND sql IS NOT NULL ORDER BY name)"),

@@ -191,8 +191,8 @@ test_concurrency(void)
 	is_str(q(db, "SELECT count(*) FROM requests_fts"
 		     " WHERE requests_fts MATCH 'concurrent'"),
 		"400", "every concurrent row is indexed");
-	is_str(q(db, "PRAGMA user_version"), "2",
-		"user_version is 2 after the race");
+	is_str(q(db, "PRAGMA user_version"), "3",
+		"user_version is 3 after the race");
 	store_close(s);
 	rm_db(path);
 	rmdir(dir);
@@ -236,7 +236,7 @@ main(void)
 	is_int(file_mode(name.ptr), S_IFREG | 0600, "-shm file is 0600");
 	db = store_handle(s);
 	is_str(q(db, "PRAGMA journal_mode"), "wal", "journal_mode is wal");
-	is_str(q(db, "PRAGMA user_version"), "2", "user_version is 2");
+	is_str(q(db, "PRAGMA user_version"), "3", "user_version is 3");
 	is_str(q(db, "PRAGMA foreign_keys"), "1", "foreign keys are on");
 	is_str(q(db, "PRAGMA synchronous"), "1", "synchronous is normal");
 	is_str(q(db, "SELECT group_concat(name, ',') FROM (SELECT name"
@@ -505,7 +505,7 @@ main(void)
 	db = s ? store_handle(s) : NULL;
 	is_str(q(db, "SELECT count(*) FROM requests"), want.ptr,
 		"reopening keeps the rows (no re-migration)");
-	is_str(q(db, "PRAGMA user_version"), "2", "still version 2");
+	is_str(q(db, "PRAGMA user_version"), "3", "still version 3");
 	is_int(store_open_readonly(&ro, path.ptr, &err), LLM_OK,
 		"open read-only");
 	store_session_find(ro, "proj", &ss, &found, &err);

@@ -197,17 +197,23 @@ estimate_tokens(size_t bytes)
 	return (long)((bytes + 3) / 4);
 }
 
+long
+call_input_tokens(const char *system, const struct llm_message *msgs,
+	size_t n)
+{
+	size_t in = system ? strlen(system) : 0, i;
+
+	for (i = 0; i < n; i++)
+		in += strlen(msgs[i].content) + 4;
+	return estimate_tokens(in);
+}
+
 /* Tokens of the system prompt and the messages, estimated. */
 static long
 estimate_input(const struct call *c)
 {
-	size_t in = 0, i;
-
-	if (c->rq.system)
-		in += strlen(c->rq.system);
-	for (i = 0; i < c->rq.nmessages; i++)
-		in += strlen(c->rq.messages[i].content) + 4;
-	return estimate_tokens(in);
+	return call_input_tokens(c->rq.system, c->rq.messages,
+		c->rq.nmessages);
 }
 
 static void

@@ -127,6 +127,11 @@ bool call_may_fall_back(const struct call *c);
  * "20261123T081300Z-" and six hex digits. */
 void call_group_id(struct buf *out);
 
+/* The estimate of a prompt's tokens (bytes / 4, and 4 bytes for each
+ * message's role) that the log uses when a provider reports no usage. */
+long call_input_tokens(const char *system, const struct llm_message *msgs,
+	size_t n);
+
 /* Milliseconds on a monotonic clock. */
 double call_now_ms(void);
 

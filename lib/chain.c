@@ -3,16 +3,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "call.h"
 #include "cfg.h"
 #include "chain.h"
 #include "chainfile.h"
+#include "guard.h"
 #include "json.h"
 #include "msg.h"
 #include "out.h"
 #include "prompt.h"
 #include "registry.h"
+#include "route.h"
 #include "sig.h"
 #include "store.h"
 #include "xalloc.h"
@@ -34,6 +38,7 @@ struct chain {
 	cJSON *json, *jsteps;
 	double cost;         /* of the steps so far; < 0 when unknown */
 	int64_t row_id;
+	struct route_env env; /* groups' shared state (guard.h) */
 };
 
 void
@@ -244,50 +249,57 @@ setup_call(struct chain *ch, struct call *c, const struct chain_step *s,
 	}
 }
 
-/* Run step k (from 1) with ref, a model or a group whose members are
- * tried in order; its answer becomes ch->previous. */
+/* Run step k (from 1) with ref, a model or a group (route.h: its
+ * strategy picks the order, the next member takes over on a failure
+ * before any text was shown; a shadow group's shadows are not run);
+ * its answer becomes ch->previous. */
 static enum llm_status
 send_step(struct chain *ch, size_t k, struct buf *err)
 {
 	const struct chain_step *s = &ch->cf.steps[k - 1];
 	const char *ref = s->model;
-	struct group *g = registry_group(&ch->reg, ref);
+	const char *sys = s->system ? s->system : ch->system.ptr;
 	bool last = k == ch->cf.nsteps;
-	const char *single[1];
-	const char *const *refs;
-	size_t nrefs, i;
-	enum llm_status st = LLM_OK;
+	struct llm_message um = { "user", ch->prompt.ptr };
+	struct route rt;
+	enum llm_status st;
+	size_t i;
 
-	if (g) {
-		refs = (const char *const *)g->models;
-		nrefs = g->nmodels;
-	} else {
-		single[0] = ref;
-		refs = single;
-		nrefs = 1;
+	st = route_plan(&ch->reg, ref, call_input_tokens(sys, &um, 1),
+		ch->o->gen.max_tokens > 0 ? ch->o->gen.max_tokens :
+					    s->max_tokens,
+		&ch->env, &rt, err);
+	if (st != LLM_OK) {
+		step_error(err, k, ref);
+		return st;
 	}
-	for (i = 0; i < nrefs; i++) {
+	if (rt.nshadows)
+		msg_warn("step %zu: the shadows of '%s' are not run in a chain",
+			k, ref);
+	for (i = 0; i < rt.n; i++) {
 		struct provider *p = NULL;
 		struct model *m = NULL;
 		struct llm_message msg;
 		struct call c;
+		bool next;
 
 		buf_reset(err);
-		st = registry_resolve(&ch->reg, refs[i], &m, &p, err);
+		st = registry_resolve(&ch->reg, rt.order[i], &m, &p, err);
 		if (st != LLM_OK) {
-			if (g && i + 1 < nrefs)
+			if (i + 1 < rt.n)
 				continue;
-			step_error(err, k, refs[i]);
-			return st;
+			step_error(err, k, rt.order[i]);
+			break;
 		}
 		call_init(&c);
 		c.provider = p;
 		c.model = m;
-		c.ref = refs[i];
+		c.ref = rt.order[i];
+		c.route = rt.group ? rt.group->name : NULL;
 		setup_call(ch, &c, s, last, &msg);
 		msg_debug(1, "step %zu/%zu: model '%s': provider '%s' (%s), "
 			     "id '%s'",
-			k, ch->cf.nsteps, refs[i], p->name, p->type, m->id);
+			k, ch->cf.nsteps, rt.order[i], p->name, p->type, m->id);
 		st = call_run(&c);
 		if (c.attempts > 0)
 			msg_debug(1, "HTTP %ld, %d attempt(s), %ld ms, first "
@@ -295,19 +307,22 @@ send_step(struct chain *ch, size_t k, struct buf *err)
 				c.http_status, c.attempts, c.latency_ms,
 				c.ttft_ms, c.input_tokens, c.output_tokens,
 				c.tokens_estimated ? " (estimated)" : "");
+		/* Text shown only on stderr (--show-steps) cannot be taken
+		 * back either. */
+		next = i + 1 < rt.n && route_may_fall_back(&c, false);
 		if (c.on_text == out_text && st != LLM_ERR_PIPE &&
-			(c.started || st == LLM_OK))
+			(c.started || (st == LLM_OK && !next)))
 			out_finish(&ch->out);
-		else if (c.on_text == show_text && (c.started || st == LLM_OK))
+		else if (c.on_text == show_text &&
+			(c.started || (st == LLM_OK && !next)))
 			out_finish(&ch->show);
 		if (c.attempts > 0 || st == LLM_OK)
 			log_call(ch, &c, k);
 		else
 			ch->row_id = 0;
-		if (ch->o->json && (st == LLM_OK || !g || i + 1 == nrefs ||
-					   !call_may_fall_back(&c)))
+		if (ch->o->json && !next)
 			json_step(ch, &c, k);
-		if (st == LLM_OK || st == LLM_ERR_PIPE) {
+		if ((st == LLM_OK || st == LLM_ERR_PIPE) && !next) {
 			buf_reset(&ch->previous);
 			buf_add(&ch->previous, c.res.text.ptr, c.res.text.len);
 			while (ch->previous.len &&
@@ -318,18 +333,21 @@ send_step(struct chain *ch, size_t k, struct buf *err)
 				buf_truncate(&ch->previous,
 					ch->previous.len - 1);
 		} else {
-			buf_setf(err, "step %zu (%s): %s", k, refs[i],
-				c.err.ptr);
+			buf_setf(err, "step %zu (%s): %s", k, rt.order[i],
+				c.err.len ? c.err.ptr :
+					    "refused by a content policy");
 		}
-		if (st == LLM_OK || !g || !call_may_fall_back(&c)) {
+		if (!next) {
 			call_release(&c);
 			break;
 		}
 		msg_warn("step %zu: %s failed, trying the next model of '%s': "
 			 "%s",
-			k, refs[i], ref, c.err.ptr);
+			k, rt.order[i], ref, err->ptr);
+		st = st == LLM_OK ? LLM_ERR_DATA : st;
 		call_release(&c);
 	}
+	route_release(&rt);
 	return st;
 }
 
@@ -452,6 +470,9 @@ chain_run(const struct chain_opts *o, struct buf *err)
 		goto out;
 	if ((st = registry_load(&ch.reg, &ch.cfg, err)) != LLM_OK)
 		goto out;
+	guard_route_env(&ch.env, ch.reg.database);
+	/* weighted groups draw their arm with rand() */
+	srand((unsigned)time(NULL) ^ ((unsigned)getpid() << 8));
 	if ((st = build_steps(&ch, err)) != LLM_OK)
 		goto out;
 	if ((st = check_models(&ch, err)) != LLM_OK)

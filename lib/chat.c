@@ -185,17 +185,6 @@ model_ref(struct chat *ch)
 	return ch->reg.default_model ? ch->reg.default_model : "";
 }
 
-/* The prompt's size in tokens, estimated as the log's estimates are. */
-static long
-prompt_tokens(const struct chat *ch)
-{
-	size_t n = ch->system.len, i;
-
-	for (i = 0; i < ch->nmsgs; i++)
-		n += strlen(ch->msgs[i].content) + 4;
-	return (long)((n + 3) / 4);
-}
-
 /* Run c, and the shadows of its group beside it. */
 static void
 run_with_shadows(struct chat *ch, struct call *c, const struct route *rt,
@@ -245,8 +234,9 @@ send_ref(struct chat *ch, const char *ref, struct buf *dry, struct buf *err)
 	enum llm_status st;
 	size_t i;
 
-	st = route_plan(&ch->reg, ref, prompt_tokens(ch), o->gen.max_tokens,
-		&ch->env, &rt, err);
+	st = route_plan(&ch->reg, ref,
+		call_input_tokens(ch->system.ptr, ch->msgs, ch->nmsgs),
+		o->gen.max_tokens, &ch->env, &rt, err);
 	if (st != LLM_OK)
 		return st;
 	if (rt.skipped)

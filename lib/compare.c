@@ -378,15 +378,6 @@ member_ref(const struct compare_run *rn)
 	return rn->rt.group ? rn->rt.order[rn->member] : rn->ref;
 }
 
-/* The prompt's size in tokens, estimated as the log's estimates are. */
-static long
-prompt_tokens(const char *system, const char *prompt)
-{
-	size_t n = (system ? strlen(system) : 0) + strlen(prompt) + 4;
-
-	return (long)((n + 3) / 4);
-}
-
 /* Plan rn's route (the models of its group that can hold the prompt, in
  * the order of the group's strategy) and point it at the first one. */
 static enum llm_status
@@ -395,7 +386,7 @@ plan(struct compare *cmp, struct compare_run *rn, struct buf *err)
 	enum llm_status st;
 
 	st = route_plan(&cmp->reg, rn->ref,
-		prompt_tokens(rn->system, rn->msg.content),
+		call_input_tokens(rn->system, &rn->msg, 1),
 		rn->judge ? 0 : cmp->o->gen.max_tokens, &cmp->env, &rn->rt,
 		err);
 	if (st != LLM_OK)

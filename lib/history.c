@@ -11,6 +11,7 @@
 
 #include <sqlite3.h>
 
+#include "csv.h"
 #include "history.h"
 #include "logq.h"
 #include "logstats.h"
@@ -846,19 +847,18 @@ csv_row(struct buf *b, sqlite3_stmt *st, int n)
 	int i;
 
 	for (i = 0; i < n; i++) {
-		if (i)
-			buf_addch(b, ',');
 		switch (sqlite3_column_type(st, i)) {
 		case SQLITE_TEXT:
 		case SQLITE_BLOB:
-			logview_csv_field(b, col_text(st, i),
+			csv_field(b, col_text(st, i),
 				(size_t)sqlite3_column_bytes(st, i));
 			break;
 		default:
 			value_text(b, st, i);
+			buf_addch(b, ',');
 		}
 	}
-	buf_adds(b, "\r\n");
+	csv_end_row(b);
 }
 
 static enum llm_status
@@ -882,13 +882,9 @@ run_export(struct ctx *c)
 	}
 	cols_find(st, 0, &k);
 	if (csv) {
-		for (i = 0; i < k.n; i++) {
-			if (i)
-				buf_addch(b, ',');
-			logview_csv_field(b, sqlite3_column_name(st, i),
-				strlen(sqlite3_column_name(st, i)));
-		}
-		buf_adds(b, "\r\n");
+		for (i = 0; i < k.n; i++)
+			csv_str(b, sqlite3_column_name(st, i));
+		csv_end_row(b);
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && c->out.st == LLM_OK) {
 		if (csv)
@@ -1219,6 +1215,7 @@ run_backup(struct ctx *c)
 	enum llm_status ret = LLM_OK;
 	int fd, rc;
 
+	/* mkstemp(3)'s template: the copy is renamed into place whole. */
 	buf_addf(&tmp, "%s.XXXXXX", dest);
 	fd = mkstemp(tmp.ptr);
 	if (fd < 0) {

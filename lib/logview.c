@@ -92,27 +92,6 @@ logview_json_str(struct buf *out, const char *s, size_t n)
 }
 
 void
-logview_csv_field(struct buf *out, const char *s, size_t n)
-{
-	size_t i;
-
-	if (s == NULL)
-		return;
-	if (memchr(s, ',', n) == NULL && memchr(s, '"', n) == NULL &&
-		memchr(s, '\r', n) == NULL && memchr(s, '\n', n) == NULL) {
-		buf_add(out, s, n);
-		return;
-	}
-	buf_addch(out, '"');
-	for (i = 0; i < n; i++) {
-		if (s[i] == '"')
-			buf_addch(out, '"');
-		buf_addch(out, s[i]);
-	}
-	buf_addch(out, '"');
-}
-
-void
 logview_ms(struct buf *out, long ms)
 {
 	if (ms < 0)

@@ -16,9 +16,6 @@
 /* n bytes of s as a JSON string, quoted and escaped; bytes that are not
  * UTF-8 become U+FFFD.  s NULL: null. */
 void logview_json_str(struct buf *out, const char *s, size_t n);
-/* n bytes of s as one CSV field (RFC 4180): quoted, with quotes doubled,
- * when it holds a comma, a quote, CR or LF; s NULL: empty. */
-void logview_csv_field(struct buf *out, const char *s, size_t n);
 /* Milliseconds: "850ms", "1.2s", "75s"; negative: "-". */
 void logview_ms(struct buf *out, long ms);
 /* US dollars: "$0.000123" (six decimals); negative: "-". */

@@ -682,4 +682,22 @@ else
 	'
 fi
 
+test_expect_success 'a step routed by a group: its strategy picks, the log names the group' '
+	cat >>"$LLM_CONFIG" <<-\EOT &&
+	[group.arm]
+	models = fake/fixed-A, fake/fixed-B
+	strategy = weighted
+	weights = 0, 1
+	[group.refusing]
+	models = fake/fixed-+finish-content_filter, fake/echo
+	EOT
+	llm-chain -m arm -m refusing start >out 2>err &&
+	echo B >expect &&
+	test_cmp expect out &&
+	test_grep "trying the next model of '"'"'refusing'"'"'" err &&
+	sql "SELECT step, model, route FROM requests WHERE tool = \"llm-chain\" ORDER BY id DESC LIMIT 3" >got &&
+	printf "%s\n" "2|fake/echo|refusing" "2|fake/fixed-+finish-content_filter|refusing" "1|fake/fixed-B|arm" >expect &&
+	test_cmp expect got
+'
+
 test_done

@@ -184,25 +184,6 @@ test_view(void)
 	is_str(b.ptr, "null", "NULL is null");
 
 	buf_reset(&b);
-	logview_csv_field(&b, "plain text", 10);
-	buf_addch(&b, '|');
-	logview_csv_field(&b, "a,b", 3);
-	buf_addch(&b, '|');
-	logview_csv_field(&b, "say \"hi\"", 8);
-	buf_addch(&b, '|');
-	logview_csv_field(&b, "two\nlines", 9);
-	buf_addch(&b, '|');
-	logview_csv_field(&b, "cr\r", 3);
-	buf_addch(&b, '|');
-	logview_csv_field(&b, "", 0);
-	buf_addch(&b, '|');
-	logview_csv_field(&b, NULL, 0);
-	is_str(b.ptr,
-		"plain text|\"a,b\"|\"say \"\"hi\"\"\"|\"two\nlines\"|"
-		"\"cr\r\"||",
-		"CSV fields by RFC 4180");
-
-	buf_reset(&b);
 	logview_ms(&b, 0);
 	buf_addch(&b, ' ');
 	logview_ms(&b, 999);

@@ -11,7 +11,8 @@
 #include "status.h"
 
 enum {
-	OPT_CARRY_INPUT = GEN_OPT_END,
+	OPT_ATOMIC = GEN_OPT_END,
+	OPT_CARRY_INPUT,
 	OPT_CHECK,
 	OPT_CONFIG,
 	OPT_JSON,
@@ -21,10 +22,11 @@ enum {
 
 static const char synopsis[] =
 	"usage: llm-chain [-hqVv] [-f file] [-m model [-s text]] ... "
-	"[--carry-input]\n"
-	"                 [--check] [--config file] [--json] [--no-log] "
-	"[--show-steps]\n"
-	"                 [generation options] [--] [prompt ...]\n";
+	"[--atomic]\n"
+	"                 [--carry-input] [--check] [--config file] [--json] "
+	"[--no-log]\n"
+	"                 [--show-steps] [generation options] [--] "
+	"[prompt ...]\n";
 
 static const char help[] =
 	"\nSend a prompt through several models in turn: step 1 gets the\n"
@@ -37,6 +39,7 @@ static const char help[] =
 	"  -q, --quiet            no warnings\n"
 	"  -V, --version          print the version\n"
 	"  -v, --verbose          debug output on stderr (-vv: HTTP)\n"
+	"      --atomic           show each step's answer only once complete\n"
 	"      --carry-input      give later steps the original input too\n"
 	"      --check            check the steps and models, send nothing\n"
 	"      --config FILE      last configuration layer\n"
@@ -60,6 +63,7 @@ main(int argc, char *argv[])
 	static const char optstr[] = ":f:hm:qVv" GEN_SHORTOPTS;
 	static const struct option longopts[] = {
 		GEN_LONGOPTS,
+		{ "atomic", no_argument, NULL, OPT_ATOMIC },
 		{ "carry-input", no_argument, NULL, OPT_CARRY_INPUT },
 		{ "check", no_argument, NULL, OPT_CHECK },
 		{ "config", required_argument, NULL, OPT_CONFIG },
@@ -109,6 +113,9 @@ main(int argc, char *argv[])
 			return 0;
 		case 'v':
 			msg_set_verbosity(++verbose);
+			break;
+		case OPT_ATOMIC:
+			opts.atomic = true;
 			break;
 		case OPT_CARRY_INPUT:
 			opts.carry_input = true;

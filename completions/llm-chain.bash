@@ -80,8 +80,8 @@ _llm_chain()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev='' pfx='' opt config='' i
 	local opts='-f --file -h --help -m --model -o --option -q --quiet
-	    -s --system -t --temperature -V --version -v --verbose --cache
-	    --carry-input --check --config --connect-timeout
+	    -s --system -t --temperature -V --version -v --verbose --atomic
+	    --cache --carry-input --check --config --connect-timeout
 	    --first-byte-timeout --idle-timeout --json --max-tokens --no-cache
 	    --no-log --no-stream --no-wait --retries --show-steps --stop
 	    --system-file --timeout --top-p --'

@@ -85,6 +85,7 @@ complete -c llm-chain -s s -l system -x -d 'System prompt of the step before (be
 complete -c llm-chain -s t -l temperature -x -d 'Sampling temperature of every step'
 complete -c llm-chain -s V -l version -d 'Print the version and exit'
 complete -c llm-chain -s v -l verbose -d 'Debug output on stderr (-vv: HTTP details)'
+complete -c llm-chain -l atomic -d "Show each step's answer only once it is complete"
 complete -c llm-chain -l cache -d 'Answer from the cache when it can'
 complete -c llm-chain -l carry-input -d 'Give later steps the original input too'
 complete -c llm-chain -l check -d 'Check the steps and models, send nothing'

@@ -368,6 +368,33 @@ errmsg(const char *b, size_t n, struct buf *msg)
 		buf_adds(msg, "no error message");
 }
 
+/* "NAME: message", as an exception in the stream reads, NAME being the
+ * body's "__type" ("com.amazon.coral.service#ThrottlingException"),
+ * else the x-amzn-ErrorType header's ("ThrottlingException:http://..."). */
+static void
+error_response(const struct http_response *r, struct buf *msg)
+{
+	cJSON *doc = json_parse(r->body.ptr, r->body.len);
+	const char *type = json_str(doc, "__type"), *p;
+	size_t n = 0;
+
+	if (type) {
+		n = strcspn(type, ":");
+		for (p = type + n; p > type && p[-1] != '#'; p--)
+			;
+		n -= (size_t)(p - type);
+		type = p;
+	}
+	if (n == 0 && r->error_type) {
+		type = r->error_type;
+		n = strlen(type);
+	}
+	if (n)
+		buf_addf(msg, "%.*s: ", (int)n, type);
+	errmsg(r->body.ptr, r->body.len, msg);
+	cJSON_Delete(doc);
+}
+
 /* The status of a non-2xx answer.  Bedrock refuses a model id that it
  * does not know with 400 ValidationException "The provided model
  * identifier is invalid.": a configuration error, as an unknown model is
@@ -486,6 +513,7 @@ const struct provider_ops bedrock_ops = {
 	.feed = feed,
 	.end = end,
 	.error = errmsg,
+	.error_response = error_response,
 	.error_status = error_status,
 	.list_build = list_build,
 	.list_parse = list_parse,

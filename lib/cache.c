@@ -19,22 +19,6 @@
 
 #define MAX_TRIES 8
 
-const char cache_schema[] =
-	"CREATE TABLE IF NOT EXISTS cache ("
-	" key TEXT PRIMARY KEY,"
-	" created_at TEXT NOT NULL"
-	"  DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),"
-	" provider TEXT,"
-	" model_id TEXT,"
-	" response TEXT NOT NULL,"
-	" input_tokens INTEGER,"
-	" output_tokens INTEGER,"
-	" cached_tokens INTEGER,"
-	" finish_reason TEXT,"
-	" finish_reason_raw TEXT,"
-	" response_id TEXT);"
-	"CREATE INDEX IF NOT EXISTS cache_created_at ON cache(created_at);";
-
 /* ==== the key ==== */
 
 /* "TAG LEN:VALUE\n" */
@@ -167,7 +151,6 @@ struct conn {
 	char *path;
 	pid_t pid;
 	struct store *s;
-	bool ready; /* the schema is applied */
 };
 
 static struct conn *conns;
@@ -212,19 +195,6 @@ nap(int attempt)
 	ts.tv_sec = 0;
 	ts.tv_nsec = (10L * (attempt + 1) + getpid() % 10) * 1000000L;
 	nanosleep(&ts, NULL);
-}
-
-static int
-exec_retry(sqlite3 *db, const char *sql)
-{
-	int rc, tries;
-
-	for (tries = 0;; tries++) {
-		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-		if (!is_busy(rc) || tries + 1 >= MAX_TRIES)
-			return rc;
-		nap(tries);
-	}
 }
 
 /* One statement, retried while the database is busy. */
@@ -279,14 +249,6 @@ conn_get(const char *path, sqlite3 **dbp, struct buf *err)
 		c->path = xstrdup(path);
 		c->pid = me;
 		c->s = s;
-		c->ready = false;
-	}
-	if (!c->ready) {
-		if (exec_retry(store_handle(c->s), cache_schema) != SQLITE_OK) {
-			st = fail(err, "create", path, store_handle(c->s));
-			goto out;
-		}
-		c->ready = true;
 	}
 	*dbp = store_handle(c->s);
 out:
@@ -299,10 +261,7 @@ static void
 cutoff(double age, struct buf *out)
 {
 	struct timespec ts;
-	struct tm tm;
 	int64_t now, ms;
-	time_t t;
-	char date[32];
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -312,10 +271,7 @@ cutoff(double age, struct buf *out)
 		ms = 0;
 	else
 		ms = now - (int64_t)(age * 1000.0);
-	t = (time_t)(ms / 1000);
-	gmtime_r(&t, &tm);
-	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-	buf_setf(out, "%s.%03dZ", date, (int)(ms % 1000));
+	store_time(out, ms);
 }
 
 /* A string, or NULL. */

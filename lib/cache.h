@@ -2,8 +2,8 @@
  * cache.h - answers kept for reuse (opt-in: --cache, or cache = true for a
  * model, a group or [defaults]), in the SQLite database beside the log.
  *
- * The table (cache_schema) lives in the log's file and is created on first
- * use.  Each process opens the file once per path (store_open(), so with
+ * The table, cache, lives in the log's file (store.c's migrations make
+ * it).  Each process opens the file once per path (store_open(), so with
  * the log's mode, WAL and busy timeout) and keeps that connection until it
  * exits; a child after fork() opens its own.  Rows are written with
  * INSERT OR REPLACE, so processes that store the same answer at once do
@@ -27,9 +27,6 @@
  * seconds: a cache_ttl longer than that is cut to it. */
 #define CACHE_PRUNE_EVERY 50
 #define CACHE_PRUNE_AGE   (30.0 * 86400.0)
-
-/* CREATE TABLE IF NOT EXISTS cache (...) and its index on created_at. */
-extern const char cache_schema[];
 
 /*
  * The cache key of a request into hex (replacing its contents): 64 hex

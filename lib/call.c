@@ -18,6 +18,7 @@
 #define MAX_RETRY_AFTER 120.0
 #define DEFAULT_COOLDOWN 30.0 /* seconds, without [defaults] */
 #define HOLD_MARGIN 60.0      /* seconds a slot outlives the time limit */
+#define WAIT_HOOK_MS 10.0     /* on_wait runs this long after a request */
 
 double
 call_now_ms(void)
@@ -175,20 +176,28 @@ http_failure(struct call *c, const struct http_response *r,
 	enum llm_status st)
 {
 	const struct provider *p = c->provider;
+	struct buf hint = BUF_INIT;
 
 	buf_setf(&c->err, "%s: HTTP %ld: ", p->name, r->status);
-	c->ops->error(r->body.ptr, r->body.len, &c->err);
+	provider_error(c->ops, r, &c->err);
 	if (r->status == 401 || r->status == 403 ||
 		(st == LLM_ERR_AUTH && r->status != 402)) {
 		if (p->key_var)
-			buf_addf(&c->err, "; check %s", p->key_var);
+			buf_setf(&hint, "check %s", p->key_var);
 		else if (p->auth)
-			buf_addf(&c->err, "; check api_key in [provider.%s]",
+			buf_setf(&hint, "check api_key in [provider.%s]",
 				p->name);
 	} else if (r->status == 404 && !strstr(c->err.ptr, c->model->id)) {
 		/* unless the provider's message names it already */
-		buf_addf(&c->err, "; check the model id '%s'", c->model->id);
+		buf_setf(&hint, "check the model id '%s'", c->model->id);
 	}
+	if (hint.len) {
+		/* "... is invalid; check X", not "... is invalid.; check X" */
+		if (c->err.ptr[c->err.len - 1] == '.')
+			buf_truncate(&c->err, c->err.len - 1);
+		buf_addf(&c->err, "; %s", hint.ptr);
+	}
+	buf_release(&hint);
 }
 
 static long
@@ -237,22 +246,88 @@ settle_usage(struct call *c)
 		c->cached_tokens > 0 ? c->cached_tokens : 0);
 }
 
-/* The answer of a provider that needs no network (ops->local). */
-static enum llm_status
-attempt_local(struct call *c)
-{
-	struct provider_stream ps;
-	enum llm_status st;
+/*
+ * ==== answers without the network (ops->local) ====
+ *
+ * A local answer runs in the event loop like a transfer: begin_local()
+ * sets it up, run_local() gives out its pieces as they fall due,
+ * check_times() keeps its time limits, and end_attempt() ends it through
+ * end_local(), which also ends one that a signal cut short.
+ */
 
-	provider_stream_init(&ps, c->ops, &c->res,
+static void end_attempt(struct call *c);
+static void past_limits(const struct call *c, double at, struct buf *why);
+
+/* Begin c's local answer; its first piece is due after local.wait_ms. */
+static void
+begin_local(struct call *c)
+{
+	double now = call_now_ms();
+
+	buf_release(&c->local.text);
+	memset(&c->local, 0, sizeof(c->local));
+	c->local.text.ptr = buf_empty;
+	provider_stream_init(&c->ps, c->ops, &c->res,
 		c->rq.stream ? on_text : NULL, c);
-	st = c->ops->local(&c->rq, &ps, &c->err);
-	if (st == LLM_OK && !c->rq.stream && c->res.text.len)
+	c->local_st = c->ops->local(&c->rq, &c->local, &c->res, &c->err);
+	c->local_started = now / 1000;
+	c->local_first = c->local_last = 0;
+	c->local_due = now + (double)c->local.wait_ms;
+	c->state = CALL_RUNNING;
+}
+
+/*
+ * Give out the pieces of c's local answer that are due; the last one, or
+ * a failure, ends the attempt.  A piece due after a time limit ran out
+ * ends it instead, however late the loop comes to it.  (on_wait is not
+ * called: the work would not overlap the answer but hold it up.)
+ */
+static void
+run_local(struct call *c, double now)
+{
+	struct buf why = BUF_INIT;
+
+	while (c->local_st == LLM_OK && !c->local.ended &&
+		c->local_due <= now && !sig_caught()) {
+		past_limits(c, c->local_due, &why);
+		if (why.len) {
+			c->local_st = LLM_ERR_TEMP;
+			buf_setf(&c->err, "%s", why.ptr);
+			break;
+		}
+		c->local_st = c->ops->local_next(&c->rq, &c->local, &c->ps,
+			&c->err);
+		now = call_now_ms();
+		c->local_last = now / 1000;
+		if (c->local_first == 0)
+			c->local_first = c->local_last;
+		c->local_due = now + (double)c->local.wait_ms;
+	}
+	buf_release(&why);
+	if (c->local_st != LLM_OK || c->local.ended)
+		end_attempt(c);
+}
+
+/* How c's local attempt ended: its own status, or a signal's when it was
+ * cut short.  An answer that was not streamed goes out whole now. */
+static enum llm_status
+end_local(struct call *c)
+{
+	enum llm_status st = c->local_st;
+
+	if (st == LLM_OK && !c->local.ended) {
+		st = sig_caught() == SIGTERM ? LLM_ERR_TERMINATED :
+					       LLM_ERR_INTERRUPTED;
+		buf_setf(&c->err, "%s", status_str(st));
+	} else if (st == LLM_OK && !c->rq.stream && c->res.text.len) {
 		st = (enum llm_status)on_text(c, c->res.text.ptr,
 			c->res.text.len);
+	}
 	if (st != LLM_OK && st != LLM_ERR_PIPE && c->err.len == 0)
 		buf_setf(&c->err, "%s: %s", c->provider->name, status_str(st));
-	provider_stream_release(&ps);
+	/* A time limit: retried like a silent HTTP attempt. */
+	c->retry = st == LLM_ERR_TEMP;
+	buf_release(&c->local.text);
 	return st;
 }
 
@@ -491,8 +566,8 @@ out:
 	buf_release(&reason);
 }
 
-/* Begin an attempt: a local answer runs to its end here, an HTTP one is
- * added to hm. */
+/* Begin an attempt: a local answer is set up (run_local() gives it out),
+ * an HTTP one is added to hm. */
 static void
 begin(struct call *c, struct http_multi *hm)
 {
@@ -506,12 +581,12 @@ begin(struct call *c, struct http_multi *hm)
 	c->attempts++;
 	c->retry = false;
 	c->wait = -1;
+	c->out_at = 0;
 	llm_result_release(&c->res);
 	llm_result_init(&c->res);
 	buf_reset(&c->err);
 	if (c->ops->local) {
-		c->st = attempt_local(c);
-		c->state = CALL_DONE;
+		begin_local(c);
 		return;
 	}
 	http_call_init(&c->hc, &c->h);
@@ -541,7 +616,9 @@ end_attempt(struct call *c)
 	c->http_status = hc->resp.status;
 	if (hc->resp.request_id && c->request_id == NULL)
 		c->request_id = xstrdup(hc->resp.request_id);
-	if (st != LLM_OK) {
+	if (ops->local) {
+		st = end_local(c);
+	} else if (st != LLM_OK) {
 		/* A transport failure, a timeout, a signal, or the stream's
 		 * own error. */
 		if (c->ps.err.len)
@@ -563,9 +640,19 @@ end_attempt(struct call *c)
 		c->retry = hc->resp.should_retry_set ?
 				   hc->resp.should_retry :
 				   provider_http_retryable(hc->resp.status);
-		c->wait = hc->resp.retry_after;
-		if (c->wait > MAX_RETRY_AFTER)
+		/* Retry-After, the rate limits' resets, the body's hint */
+		c->wait = http_response_wait(&hc->resp);
+		if (c->wait < 0 && ops->error_wait)
+			c->wait = ops->error_wait(&hc->resp);
+		if (c->wait > MAX_RETRY_AFTER && c->retry) {
+			msg_debug(1, "%s: asked to wait %.1f s, longer than "
+				"%g s: no retry now", c->provider->name,
+				c->wait, MAX_RETRY_AFTER);
 			c->retry = false;
+		} else if (c->wait >= 0) {
+			msg_debug(1, "%s: asked to wait %.3f s",
+				c->provider->name, c->wait);
+		}
 	} else if (c->rq.stream) {
 		st = ops->end(&c->ps);
 		if (st)
@@ -629,27 +716,58 @@ conclude(struct call *c)
 		c->on_done(c->ud, c);
 }
 
+/* When c's running attempt began, and got its first and its last piece
+ * of the answer (seconds on http_now()'s clock; 0 = not yet). */
+static void
+attempt_times(const struct call *c, double *started, double *first,
+	double *last)
+{
+	if (c->ops->local) {
+		*started = c->local_started;
+		*first = c->local_first;
+		*last = c->local_last;
+	} else {
+		*started = c->hc.started;
+		*first = c->hc.first_byte;
+		*last = c->hc.last_byte;
+	}
+}
+
+/* Why c's running attempt is past one of its time limits at the time at
+ * (ms), into why; nothing when it is not. */
+static void
+past_limits(const struct call *c, double at, struct buf *why)
+{
+	const char *name = c->provider->name;
+	double started, first, last;
+
+	attempt_times(c, &started, &first, &last);
+	if (c->first_byte_timeout > 0 && first == 0 &&
+		at / 1000 - started > c->first_byte_timeout)
+		buf_setf(why, "%s: no answer within %g s", name,
+			c->first_byte_timeout);
+	else if (c->idle_timeout > 0 && last > 0 &&
+		at / 1000 - last > c->idle_timeout)
+		buf_setf(why, "%s: the answer stalled for %g s", name,
+			c->idle_timeout);
+	else if (time_left(c, at) <= 0)
+		buf_setf(why, "%s: timed out after %g s", name, c->timeout);
+}
+
 /* End a running attempt that went past one of its time limits. */
 static void
 check_times(struct call *c, struct http_multi *hm, double now)
 {
-	struct http_call *hc = &c->hc;
-	const char *name = c->provider->name;
 	struct buf why = BUF_INIT;
-	double since = now / 1000 - hc->started;
 
-	if (c->first_byte_timeout > 0 && hc->first_byte == 0 &&
-		since > c->first_byte_timeout)
-		buf_setf(&why, "%s: no answer within %g s", name,
-			c->first_byte_timeout);
-	else if (c->idle_timeout > 0 && hc->last_byte > 0 &&
-		now / 1000 - hc->last_byte > c->idle_timeout)
-		buf_setf(&why, "%s: the answer stalled for %g s", name,
-			c->idle_timeout);
-	else if (time_left(c, now) <= 0)
-		buf_setf(&why, "%s: timed out after %g s", name, c->timeout);
-	if (why.len)
-		http_multi_abort(hm, hc, LLM_ERR_TEMP, why.ptr);
+	past_limits(c, now, &why);
+	if (why.len && c->ops->local) {
+		c->local_st = LLM_ERR_TEMP;
+		buf_setf(&c->err, "%s", why.ptr);
+		end_attempt(c);
+	} else if (why.len) {
+		http_multi_abort(hm, &c->hc, LLM_ERR_TEMP, why.ptr);
+	}
 	buf_release(&why);
 }
 
@@ -657,8 +775,7 @@ check_times(struct call *c, struct http_multi *hm, double now)
 static double
 next_event(const struct call *c, double now, double cap)
 {
-	const struct http_call *hc = &c->hc;
-	double t = cap;
+	double t = cap, started, first, last;
 
 	if (c->state == CALL_READY)
 		t = c->next_at - now;
@@ -667,13 +784,52 @@ next_event(const struct call *c, double now, double cap)
 	/* Before the first attempt, the time limit has not started. */
 	if (c->timeout > 0 && c->attempts > 0 && time_left(c, now) * 1000 < t)
 		t = time_left(c, now) * 1000;
-	if (c->state == CALL_RUNNING && c->first_byte_timeout > 0 &&
-		hc->first_byte == 0)
-		t = fmin(t, (hc->started + c->first_byte_timeout) * 1000 - now);
-	if (c->state == CALL_RUNNING && c->idle_timeout > 0 &&
-		hc->last_byte > 0)
-		t = fmin(t, (hc->last_byte + c->idle_timeout) * 1000 - now);
+	if (c->state != CALL_RUNNING)
+		return fmin(t, cap);
+	attempt_times(c, &started, &first, &last);
+	if (c->ops->local)
+		t = fmin(t, c->local_due - now);
+	if (c->first_byte_timeout > 0 && first == 0)
+		t = fmin(t, (started + c->first_byte_timeout) * 1000 - now);
+	if (c->idle_timeout > 0 && last > 0)
+		t = fmin(t, (last + c->idle_timeout) * 1000 - now);
 	return fmin(t, cap);
+}
+
+/*
+ * After the transfers moved on: run the on_wait hooks of the calls whose
+ * request went out WAIT_HOOK_MS ago or more (*wait is cut to when the
+ * next one is due), and say whether a transfer ended (then the loop must
+ * see to it before it waits).  The grace leaves a provider on the same
+ * machine the processor to take the request up first.
+ */
+static bool
+wait_hooks(struct call **cs, size_t n, double *wait)
+{
+	void (*fn)(void *);
+	bool ended = false;
+	double now = call_now_ms();
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct call *c = cs[i];
+
+		if (c->state != CALL_RUNNING)
+			continue;
+		ended |= c->hc.done;
+		if (c->on_wait == NULL || !http_call_waiting(&c->hc))
+			continue;
+		if (c->out_at == 0)
+			c->out_at = now;
+		if (now < c->out_at + WAIT_HOOK_MS) {
+			*wait = fmin(*wait, c->out_at + WAIT_HOOK_MS - now);
+			continue;
+		}
+		fn = c->on_wait;
+		c->on_wait = NULL;
+		fn(c->wait_ud);
+	}
+	return ended;
 }
 
 void
@@ -702,6 +858,8 @@ call_run_many(struct call **cs, size_t n)
 					begin(c, hm);
 				now = call_now_ms();
 			}
+			if (c->state == CALL_RUNNING && c->ops->local)
+				run_local(c, now);
 			if (c->state == CALL_RUNNING && c->hc.done)
 				end_attempt(c);
 			else if (c->state == CALL_RUNNING)
@@ -718,10 +876,13 @@ call_run_many(struct call **cs, size_t n)
 			break;
 		if (wait < 0)
 			wait = 0;
-		if (http_multi_running(hm))
-			http_multi_wait(hm, (int)ceil(wait));
-		else
+		if (!http_multi_running(hm)) {
 			nap(wait);
+		} else {
+			http_multi_perform(hm);
+			if (!wait_hooks(cs, n, &wait))
+				http_multi_poll(hm, (int)ceil(wait));
+		}
 	}
 	/* A signal: what still runs or waits ends as interrupted. */
 	sig = sig_caught();

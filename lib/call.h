@@ -3,7 +3,8 @@
  *
  * call_run() builds the provider's HTTP request, sends it, retries what
  * may be retried (connection failures, 408, 409, 429, 5xx, 529; with
- * exponential backoff, full jitter, Retry-After honoured) as long as no
+ * exponential backoff, full jitter; Retry-After, retry-after-ms and the
+ * providers' rate-limit reset headers honoured, capped) as long as no
  * text has reached the caller, decodes the answer streamed or whole,
  * and measures latency and time to first token.  Usage comes from the
  * provider or, when it gives none, is estimated and marked so; the cost
@@ -60,6 +61,12 @@ struct call {
 	void *ud;
 	/* Called once when the call has ended (progress displays). */
 	void (*on_done)(void *ud, struct call *c);
+	/* Called once while the request is out and no answer has come
+	 * (from WAIT_HOOK_MS after it went out, the provider's time to pick
+	 * it up): work done there (opening the log) overlaps the
+	 * provider's. */
+	void (*on_wait)(void *wait_ud);
+	void *wait_ud;
 
 	/* outputs */
 	struct llm_result res;
@@ -79,11 +86,17 @@ struct call {
 	enum call_state state;
 	const struct provider_ops *ops;
 	double t0, next_at;       /* ms */
+	double out_at;            /* ms: the attempt's request seen out */
 	struct buf key;
 	char *cache_id;           /* the request's cache key */
 	struct http_request h;
 	struct http_call hc;
 	struct provider_stream ps;
+	struct provider_local local; /* an answer without the network */
+	enum llm_status local_st;  /* how it went so far */
+	double local_due;          /* ms: when its next piece is due */
+	/* s, like hc's started, first_byte and last_byte (0 = not yet) */
+	double local_started, local_first, local_last;
 	bool retry;
 	double wait;
 	struct guard *guard;       /* the shared limits, once opened */

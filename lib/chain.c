@@ -1,8 +1,12 @@
 /* chain.c - llm-chain's job; see chain.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,6 +43,26 @@ struct chain {
 	double cost;         /* of the steps so far; < 0 when unknown */
 	int64_t row_id;
 	struct route_env env; /* groups' shared state (guard.h) */
+	/* The processes running the shadows of shadow groups; whether a
+	 * signal caught was passed on to them. */
+	struct shadow_proc *procs;
+	size_t nprocs, procs_alloc;
+	bool passed_on;
+};
+
+/* A process that runs the shadows of one step (see start_shadows). */
+struct shadow_proc {
+	pid_t pid;
+	int fd; /* read end of a pipe: what it could not log; -1 once reaped */
+	size_t step;
+};
+
+/* The shadow calls of one step, before they go to their process. */
+struct shadows {
+	struct call *calls;
+	struct call **cs;
+	struct llm_message *msgs;
+	size_t n;
 };
 
 void
@@ -148,6 +172,15 @@ open_store(struct chain *ch, struct buf *err)
 	return store_open(&ch->store, ch->reg.database, err);
 }
 
+/* call.h's on_wait: open the log while the provider thinks. */
+static void
+warm_log(void *ud)
+{
+	struct chain *ch = ud;
+
+	store_warm_at(&ch->store, ch->reg.database);
+}
+
 /* Log the call of step k; a failure is kept in ch->logerr. */
 static void
 log_call(struct chain *ch, const struct call *c, size_t k)
@@ -212,10 +245,26 @@ show_text(void *ud, const char *p, size_t n)
 	return 0;
 }
 
+/* Where a step's answer is shown: stdout for the last step (unless
+ * --json), stderr with --show-steps, else nowhere (NULL). */
+static struct out *
+step_out(struct chain *ch, bool last)
+{
+	if (last && !ch->o->json)
+		return &ch->out;
+	if (ch->o->show_steps)
+		return &ch->show;
+	return NULL;
+}
+
+/* Set c up for step s.  Its text streams to where the step is shown,
+ * unless --atomic holds it in c->res.text until the answer is complete
+ * (send_step shows it then). */
 static void
 setup_call(struct chain *ch, struct call *c, const struct chain_step *s,
 	bool last, struct llm_message *msg)
 {
+	struct out *shown = step_out(ch, last);
 	const struct gen_opts *g = &ch->o->gen;
 	const char *sys = s->system ? s->system : ch->system.ptr;
 
@@ -225,6 +274,10 @@ setup_call(struct chain *ch, struct call *c, const struct chain_step *s,
 	c->rq.messages = msg;
 	c->rq.nmessages = 1;
 	gen_opts_apply(g, &ch->reg, c);
+	if (!ch->o->no_log) {
+		c->on_wait = warm_log;
+		c->wait_ud = ch;
+	}
 	/* the step's values, under the command line's */
 	if (!g->has_temperature && s->has_temperature) {
 		c->rq.has_temperature = true;
@@ -240,18 +293,266 @@ setup_call(struct chain *ch, struct call *c, const struct chain_step *s,
 		c->rq.stop = (const char *const *)s->stop;
 		c->rq.nstop = s->nstop;
 	}
-	if (last && !ch->o->json) {
-		c->on_text = out_text;
-		c->ud = &ch->out;
-	} else if (ch->o->show_steps) {
-		c->on_text = show_text;
-		c->ud = &ch->show;
+	if (shown && !ch->o->atomic) {
+		c->on_text = shown == &ch->out ? out_text : show_text;
+		c->ud = shown;
 	}
 }
 
+/* ==== shadows ==== */
+
+static void
+shadows_release(struct shadows *sh)
+{
+	size_t i;
+
+	for (i = 0; i < sh->n; i++)
+		call_release(sh->cs[i]);
+	free(sh->calls);
+	free(sh->cs);
+	free(sh->msgs);
+	memset(sh, 0, sizeof(*sh));
+}
+
+/* The calls of step k's shadows, set up as the step (never shown); a
+ * shadow that does not resolve is left out with a warning. */
+static void
+shadows_build(struct chain *ch, size_t k, const struct route *rt,
+	struct shadows *sh)
+{
+	const struct chain_step *s = &ch->cf.steps[k - 1];
+	size_t i;
+
+	sh->calls = xcalloc(rt->nshadows, sizeof(*sh->calls));
+	sh->cs = xcalloc(rt->nshadows, sizeof(*sh->cs));
+	sh->msgs = xcalloc(rt->nshadows, sizeof(*sh->msgs));
+	sh->n = 0;
+	for (i = 0; i < rt->nshadows; i++) {
+		struct call *c = &sh->calls[sh->n];
+		struct provider *p = NULL;
+		struct model *m = NULL;
+		struct buf e = BUF_INIT;
+
+		if (registry_resolve(&ch->reg, rt->shadows[i], &m, &p, &e)) {
+			msg_warn("step %zu: shadow of '%s': %s", k,
+				rt->group->name, e.ptr);
+			buf_release(&e);
+			continue;
+		}
+		call_init(c);
+		c->provider = p;
+		c->model = m;
+		c->ref = rt->shadows[i];
+		c->route = rt->group->name;
+		setup_call(ch, c, s, false, &sh->msgs[sh->n]);
+		c->on_text = NULL;
+		c->ud = NULL;
+		sh->cs[sh->n++] = c;
+	}
+}
+
+/*
+ * The shadows' process: run the calls, log them under step k, write to
+ * fd what could not be logged, and end.  Standard output stays the
+ * parent's: a reader must see its end when the parent is done.  The
+ * parent's atexit handlers are not run (_exit): its connections are not
+ * this process's to close.
+ */
+static _Noreturn void
+shadow_child(struct chain *ch, size_t k, struct shadows *sh, int fd)
+{
+	int null = open("/dev/null", O_WRONLY);
+	size_t i;
+
+	if (null >= 0) {
+		dup2(null, STDOUT_FILENO);
+		close(null);
+	}
+	buf_reset(&ch->logerr);
+	call_run_many(sh->cs, sh->n);
+	for (i = 0; i < sh->n; i++) {
+		msg_debug(1, "step %zu: shadow '%s': %s, %ld ms", k,
+			sh->cs[i]->ref, status_str(sh->cs[i]->st),
+			sh->cs[i]->latency_ms);
+		log_call(ch, sh->cs[i], k);
+	}
+	if (ch->logerr.len && write(fd, ch->logerr.ptr, ch->logerr.len) < 0) {
+		/* The parent then sees nothing amiss: there is no one else
+		 * to tell. */
+	}
+	close(fd);
+	shadows_release(sh);
+	store_close(ch->store);
+	ch->store = NULL;
+	guard_close_all();
+	_exit(0);
+}
+
+/*
+ * Start the shadows of step k in a process of their own, just before
+ * the caller runs the step's primary: they get the same request at the
+ * same time, are logged with the chain's id, step k and route = the
+ * group, and are never shown nor passed on.  The chain goes on when the
+ * primary is done; wait_shadows() waits for them before the chain ends.
+ * A process of its own because a call cannot outlive call_run_many():
+ * the next step need not wait for them.  SQLite's connections must not
+ * cross a fork, so the parent's are closed first (they reopen when next
+ * needed).  When no process can be made, a warning, and no shadows.
+ */
+static void
+start_shadows(struct chain *ch, size_t k, const struct route *rt)
+{
+	struct shadows sh;
+	struct shadow_proc *sp;
+	int fds[2], i;
+	size_t j;
+	pid_t pid;
+
+	memset(&sh, 0, sizeof(sh));
+	shadows_build(ch, k, rt, &sh);
+	if (sh.n == 0)
+		goto out;
+	store_close(ch->store);
+	ch->store = NULL;
+	guard_close_all();
+	fflush(stdout);
+	fflush(stderr);
+	if (pipe(fds) < 0) {
+		msg_warn("step %zu: cannot run the shadows of '%s': %s", k,
+			rt->group->name, strerror(errno));
+		goto out;
+	}
+	for (i = 0; i < 2; i++)
+		fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+	if ((pid = fork()) < 0) {
+		msg_warn("step %zu: cannot run the shadows of '%s': %s", k,
+			rt->group->name, strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		goto out;
+	}
+	if (pid == 0) {
+		sig_forked();
+		close(fds[0]);
+		for (j = 0; j < ch->nprocs; j++)
+			close(ch->procs[j].fd);
+		shadow_child(ch, k, &sh, fds[1]);
+	}
+	close(fds[1]);
+	ch->procs = xgrowarray(ch->procs, &ch->procs_alloc, ch->nprocs + 1,
+		sizeof(*ch->procs));
+	sp = &ch->procs[ch->nprocs++];
+	sp->pid = pid;
+	sp->fd = fds[0];
+	sp->step = k;
+	msg_debug(1, "step %zu: %zu shadow(s) of '%s' in process %ld", k,
+		sh.n, rt->group->name, (long)pid);
+out:
+	shadows_release(&sh);
+}
+
+/* A signal caught goes on to the shadows' processes, once: they end
+ * their calls as interrupted, and log them so. */
+static void
+pass_signal(struct chain *ch)
+{
+	int sig = sig_caught();
+	size_t i;
+
+	if (sig == 0 || ch->passed_on)
+		return;
+	for (i = 0; i < ch->nprocs; i++)
+		if (ch->procs[i].fd >= 0)
+			kill(ch->procs[i].pid, sig);
+	ch->passed_on = true;
+}
+
+/* Read what process sp could not log, to its end. */
+static void
+read_report(struct chain *ch, struct shadow_proc *sp, struct buf *msg)
+{
+	struct pollfd pfd[2];
+	bool watch = sig_fd() >= 0;
+	char chunk[512];
+	ssize_t n;
+
+	for (;;) {
+		pass_signal(ch);
+		if (ch->passed_on)
+			watch = false;
+		pfd[0].fd = sp->fd;
+		pfd[0].events = POLLIN;
+		pfd[0].revents = 0;
+		pfd[1].fd = sig_fd();
+		pfd[1].events = POLLIN;
+		pfd[1].revents = 0;
+		if (poll(pfd, watch ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		/* (A byte that a shadow's own signal left in the shared
+		 * self-pipe stays there: stop watching it.) */
+		if (watch && pfd[1].revents && !sig_caught())
+			watch = false;
+		if (pfd[0].revents == 0)
+			continue;
+		n = read(sp->fd, chunk, sizeof(chunk));
+		if (n > 0)
+			buf_add(msg, chunk, (size_t)n);
+		else if (n == 0 || errno != EINTR)
+			break;
+	}
+}
+
+/* Wait for every shadows' process; what one could not log, or its
+ * abnormal end, is kept in ch->logerr. */
+static void
+wait_shadows(struct chain *ch)
+{
+	struct buf msg = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < ch->nprocs; i++) {
+		struct shadow_proc *sp = &ch->procs[i];
+		int status = 0;
+		pid_t r;
+
+		buf_reset(&msg);
+		read_report(ch, sp, &msg);
+		close(sp->fd);
+		while ((r = waitpid(sp->pid, &status, 0)) < 0 &&
+			errno == EINTR)
+			pass_signal(ch);
+		sp->fd = -1; /* reaped: no more signals for its pid */
+		msg_debug(1, "step %zu: the shadows' process %ld ended",
+			sp->step, (long)sp->pid);
+		if (ch->logerr.len)
+			continue;
+		if (msg.len)
+			buf_add(&ch->logerr, msg.ptr, msg.len);
+		else if (r < 0)
+			buf_setf(&ch->logerr, "step %zu: cannot wait for the "
+					      "shadows: %s",
+				sp->step, strerror(errno));
+		else if (WIFSIGNALED(status))
+			buf_setf(&ch->logerr, "step %zu: the shadows' process "
+					      "was killed by signal %d",
+				sp->step, WTERMSIG(status));
+		else if (WEXITSTATUS(status) != 0)
+			buf_setf(&ch->logerr, "step %zu: the shadows' process "
+					      "exited with status %d",
+				sp->step, WEXITSTATUS(status));
+	}
+	buf_release(&msg);
+}
+
+/* ==== steps ==== */
+
 /* Run step k (from 1) with ref, a model or a group (route.h: its
- * strategy picks the order, the next member takes over on a failure
- * before any text was shown; a shadow group's shadows are not run);
+ * strategy picks the order; the next member takes over after a failure
+ * when none of the answer was shown, or at any point of a held answer;
+ * a shadow group's shadows run beside its primary, see start_shadows);
  * its answer becomes ch->previous. */
 static enum llm_status
 send_step(struct chain *ch, size_t k, struct buf *err)
@@ -260,6 +561,7 @@ send_step(struct chain *ch, size_t k, struct buf *err)
 	const char *ref = s->model;
 	const char *sys = s->system ? s->system : ch->system.ptr;
 	bool last = k == ch->cf.nsteps;
+	struct out *shown = step_out(ch, last);
 	struct llm_message um = { "user", ch->prompt.ptr };
 	struct route rt;
 	enum llm_status st;
@@ -273,15 +575,12 @@ send_step(struct chain *ch, size_t k, struct buf *err)
 		step_error(err, k, ref);
 		return st;
 	}
-	if (rt.nshadows)
-		msg_warn("step %zu: the shadows of '%s' are not run in a chain",
-			k, ref);
 	for (i = 0; i < rt.n; i++) {
 		struct provider *p = NULL;
 		struct model *m = NULL;
 		struct llm_message msg;
 		struct call c;
-		bool next;
+		bool next, streamed;
 
 		buf_reset(err);
 		st = registry_resolve(&ch->reg, rt.order[i], &m, &p, err);
@@ -300,6 +599,8 @@ send_step(struct chain *ch, size_t k, struct buf *err)
 		msg_debug(1, "step %zu/%zu: model '%s': provider '%s' (%s), "
 			     "id '%s'",
 			k, ch->cf.nsteps, rt.order[i], p->name, p->type, m->id);
+		if (i == 0 && rt.nshadows)
+			start_shadows(ch, k, &rt);
 		st = call_run(&c);
 		if (c.attempts > 0)
 			msg_debug(1, "HTTP %ld, %d attempt(s), %ld ms, first "
@@ -307,15 +608,17 @@ send_step(struct chain *ch, size_t k, struct buf *err)
 				c.http_status, c.attempts, c.latency_ms,
 				c.ttft_ms, c.input_tokens, c.output_tokens,
 				c.tokens_estimated ? " (estimated)" : "");
-		/* Text shown only on stderr (--show-steps) cannot be taken
-		 * back either. */
-		next = i + 1 < rt.n && route_may_fall_back(&c, false);
-		if (c.on_text == out_text && st != LLM_ERR_PIPE &&
-			(c.started || (st == LLM_OK && !next)))
-			out_finish(&ch->out);
-		else if (c.on_text == show_text &&
-			(c.started || (st == LLM_OK && !next)))
-			out_finish(&ch->show);
+		/* Text shown as it arrived, even only on stderr
+		 * (--show-steps), cannot be taken back; a held answer
+		 * (--atomic, or a step shown nowhere) can fall back after a
+		 * failure at any point, and is shown once complete. */
+		streamed = c.on_text != NULL;
+		next = i + 1 < rt.n && route_may_fall_back(&c, !streamed);
+		if (shown && !streamed && st == LLM_OK && !next)
+			out_write(shown, c.res.text.ptr, c.res.text.len);
+		if (shown && st != LLM_ERR_PIPE &&
+			((streamed && c.started) || (st == LLM_OK && !next)))
+			out_finish(shown);
 		if (c.attempts > 0 || st == LLM_OK)
 			log_call(ch, &c, k);
 		else
@@ -491,6 +794,13 @@ chain_run(const struct chain_opts *o, struct buf *err)
 	st = run_steps(&ch, err);
 	if (o->json)
 		print_json(&ch, st, err, t0);
+	if (ch.nprocs) {
+		/* The reader sees the end of the output now, not when the
+		 * shadows are done. */
+		if (ch.out.any)
+			out_close(&ch.out);
+		wait_shadows(&ch);
+	}
 	if (ch.out.error && (st == LLM_OK || st == LLM_ERR_IO)) {
 		buf_setf(err, "cannot write standard output: %s",
 			strerror(ch.out.error));
@@ -507,6 +817,7 @@ chain_run(const struct chain_opts *o, struct buf *err)
 		}
 	}
 out:
+	free(ch.procs);
 	cJSON_Delete(ch.json);
 	store_close(ch.store);
 	chainfile_release(&ch.cf);

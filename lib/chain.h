@@ -13,6 +13,17 @@
  * before it stay logged.  The answer is printed even when the log cannot
  * be written; that is then reported as LLM_ERR_IO.
  *
+ * A step's model may be a group (route.h).  A fallback group's next
+ * member takes over after a failure before any of the answer was shown;
+ * a held answer (every step with --atomic, which shows a step's answer
+ * only once it is complete; without it, a step shown nowhere) can fall
+ * back after a failure at any point.  The shadows of a shadow group run
+ * in a process of their own, forked when the step's primary starts: the
+ * next step starts when the primary is done, and chain_run() closes
+ * stdout and waits for the shadows at the end, so that every one is
+ * logged (with the chain's id, the step and route = the group) before
+ * it returns; a signal caught is passed on to them.
+ *
  * Precedence of a step's settings, lowest first: the model's defaults in
  * llm.ini, the chain file's step, the command line.  A step's system
  * prompt is its own (-s after its -m, or system in its [step]), else the
@@ -43,7 +54,7 @@ struct chain_opts {
 	struct chain_arg *steps;
 	size_t nsteps, steps_alloc;
 	struct gen_opts gen; /* gen.system: the -s before any -m */
-	bool carry_input, check, json, no_log, show_steps;
+	bool atomic, carry_input, check, json, no_log, show_steps;
 	int argc; /* the input's words */
 	char **argv;
 };

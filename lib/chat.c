@@ -45,6 +45,15 @@ open_store(struct chat *ch, struct buf *err)
 	return store_open(&ch->store, ch->reg.database, err);
 }
 
+/* call.h's on_wait: open the log while the provider thinks. */
+static void
+warm_log(void *ud)
+{
+	struct chat *ch = ud;
+
+	store_warm_at(&ch->store, ch->reg.database);
+}
+
 /* Load the session named by -S or -c, and its history. */
 static enum llm_status
 load_session(struct chat *ch, struct buf *err)
@@ -119,6 +128,10 @@ setup_call(struct chat *ch, struct call *c, struct provider *p,
 	c->rq.messages = ch->msgs;
 	c->rq.nmessages = ch->nmsgs;
 	gen_opts_apply(&ch->o->gen, &ch->reg, c);
+	if (!ch->o->no_log) {
+		c->on_wait = warm_log;
+		c->wait_ud = ch;
+	}
 	if (ch->o->atomic) {
 		c->on_text = hold_text;
 		c->ud = &ch->held;

@@ -340,6 +340,15 @@ open_store(struct compare *cmp, struct buf *err)
 	return store_open(&cmp->store, cmp->reg.database, err);
 }
 
+/* call.h's on_wait: open the log while the provider thinks. */
+static void
+warm_log(void *ud)
+{
+	struct compare *cmp = ud;
+
+	store_warm_at(&cmp->store, cmp->reg.database);
+}
+
 /* Point rn at the first model of its route from rt.order[i] on that
  * resolves: false when there is none, with the reason in err. */
 static bool
@@ -458,6 +467,10 @@ setup_run(struct compare *cmp, struct compare_run *rn)
 	c->rq.messages = &rn->msg;
 	c->rq.nmessages = 1;
 	gen_opts_apply(&cmp->o->gen, &cmp->reg, c);
+	if (!cmp->o->no_log) {
+		c->on_wait = warm_log;
+		c->wait_ud = cmp;
+	}
 	if (rn->judge) {
 		/* The judge gets its own sampling: only the time limits,
 		 * retries and streaming apply. */

@@ -350,6 +350,29 @@ error_body(const char *body, size_t n, struct buf *msg)
 	cJSON_Delete(doc);
 }
 
+/* The retryDelay of a google.rpc.RetryInfo in error.details ("37s", a
+ * protobuf Duration), or -1. */
+static double
+error_wait(const struct http_response *r)
+{
+	cJSON *doc = json_parse(r->body.ptr, r->body.len);
+	const cJSON *e = doc ? json_obj(doc, "error") : NULL;
+	const cJSON *list = e ? json_arr(e, "details") : NULL, *d;
+	const char *type, *delay;
+	double secs = -1;
+
+	cJSON_ArrayForEach(d, list)
+	{
+		type = json_str(d, "@type");
+		delay = json_str(d, "retryDelay");
+		if (type && delay && strstr(type, "google.rpc.RetryInfo") &&
+			http_parse_duration(delay, strlen(delay), &secs))
+			break;
+	}
+	cJSON_Delete(doc);
+	return secs;
+}
+
 static enum llm_status
 error_status(long code, const char *body, size_t n)
 {
@@ -431,6 +454,7 @@ const struct provider_ops gemini_ops = {
 	.feed = feed,
 	.end = end,
 	.error = error_body,
+	.error_wait = error_wait,
 	.error_status = error_status,
 	.list_build = list_build,
 	.list_parse = list_parse,

@@ -38,50 +38,6 @@ struct guard {
 static struct guard *guards;
 static long local_counter;
 
-const char guard_schema[] =
-	"CREATE TABLE IF NOT EXISTS guard_events ("
-	" id INTEGER PRIMARY KEY,"
-	" at_ms INTEGER NOT NULL,"
-	" provider TEXT NOT NULL,"
-	" model TEXT NOT NULL,"
-	" tokens INTEGER NOT NULL DEFAULT 0);"
-	"CREATE INDEX IF NOT EXISTS guard_events_provider"
-	" ON guard_events(provider, at_ms);"
-	"CREATE INDEX IF NOT EXISTS guard_events_model"
-	" ON guard_events(model, at_ms);"
-	"CREATE TABLE IF NOT EXISTS guard_slots ("
-	" id INTEGER PRIMARY KEY,"
-	" provider TEXT NOT NULL,"
-	" model TEXT NOT NULL,"
-	" pid INTEGER NOT NULL,"
-	" started_ms INTEGER NOT NULL,"
-	" expires_ms INTEGER NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS guard_slots_provider"
-	" ON guard_slots(provider);"
-	"CREATE INDEX IF NOT EXISTS guard_slots_model ON guard_slots(model);"
-	"CREATE TABLE IF NOT EXISTS guard_ledger ("
-	" id INTEGER PRIMARY KEY,"
-	" at_ms INTEGER NOT NULL,"
-	" day TEXT NOT NULL,"
-	" month TEXT NOT NULL,"
-	" provider TEXT NOT NULL,"
-	" model TEXT NOT NULL,"
-	" cost_usd REAL NOT NULL,"
-	" open INTEGER NOT NULL DEFAULT 1,"
-	" pid INTEGER);"
-	"CREATE INDEX IF NOT EXISTS guard_ledger_day"
-	" ON guard_ledger(day, provider, cost_usd);"
-	"CREATE INDEX IF NOT EXISTS guard_ledger_month"
-	" ON guard_ledger(month, provider, cost_usd);"
-	"CREATE TABLE IF NOT EXISTS guard_health ("
-	" provider TEXT PRIMARY KEY,"
-	" failed_at_ms INTEGER NOT NULL,"
-	" until_ms INTEGER NOT NULL,"
-	" reason TEXT);"
-	"CREATE TABLE IF NOT EXISTS guard_counters ("
-	" key TEXT PRIMARY KEY,"
-	" value INTEGER NOT NULL);";
-
 /* ==== helpers ==== */
 
 static int64_t
@@ -287,25 +243,6 @@ close_all_at_exit(void)
 	guard_close_all();
 }
 
-static int
-apply_schema(struct guard *g)
-{
-	double n;
-	int rc;
-
-	rc = number(g, &n,
-		"SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-		" AND name IN ('guard_events', 'guard_slots', 'guard_ledger',"
-		" 'guard_health', 'guard_counters')",
-		"");
-	if (rc != SQLITE_OK || n >= 5)
-		return rc;
-	if ((rc = begin(g)) != SQLITE_OK)
-		return rc;
-	msg_debug(2, "guard: creating the tables in '%s'", g->path);
-	return end(g, exec(g, guard_schema));
-}
-
 struct guard *
 guard_opened(const char *path)
 {
@@ -324,7 +261,6 @@ guard_open(struct guard **gp, const char *path, struct buf *err)
 	struct guard *g;
 	struct store *s = NULL;
 	enum llm_status st;
-	int rc;
 
 	*gp = guard_opened(path);
 	if (*gp)
@@ -335,13 +271,6 @@ guard_open(struct guard **gp, const char *path, struct buf *err)
 	g->path = xstrdup(path);
 	g->store = s;
 	g->db = store_handle(s);
-	if ((rc = apply_schema(g)) != SQLITE_OK) {
-		st = db_fail(g, rc, err);
-		store_close(s);
-		free(g->path);
-		free(g);
-		return st;
-	}
 	g->next = guards;
 	guards = g;
 	if (!registered && atexit(close_all_at_exit) == 0)

@@ -38,7 +38,7 @@
  * cooldown and its Retry-After; routing groups skip it and llm-providers
  * shows it until then.  A success clears it.
  *
- * Tables (guard_schema, applied at first use):
+ * Tables (made by store.c's migrations):
  *   guard_events(id, at_ms, provider, model, tokens)
  *   guard_slots(id, provider, model, pid, started_ms, expires_ms)
  *   guard_ledger(id, at_ms, day 'YYYY-MM-DD', month 'YYYY-MM', provider,
@@ -63,9 +63,6 @@
 #include "status.h"
 
 struct guard;
-
-/* The tables, CREATE TABLE IF NOT EXISTS, for store.c's migrations. */
-extern const char guard_schema[];
 
 /* Most output tokens assumed for a model without max_tokens or
  * max_output_tokens. */

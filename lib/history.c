@@ -392,6 +392,27 @@ join_args(const struct history_opts *o, int from, struct buf *out)
 	}
 }
 
+/*
+ * The full-text index lags behind the log (store.h): bring it up to date
+ * through a connection that can write.  A log that this process cannot
+ * write is searched as it is, with a warning.
+ */
+static void
+index_new(struct ctx *c)
+{
+	struct store *w = NULL;
+	struct buf e = BUF_INIT;
+	long n = 0, done = 0;
+
+	if (store_unindexed(c->store, &n, &e) == LLM_OK && n > 0 &&
+		(store_open(&w, c->path, &e) != LLM_OK ||
+			store_index(w, &done, &e) != LLM_OK))
+		buf_setf(c->warn, "%ld newest request%s not searched: %s", n,
+			n == 1 ? "" : "s", e.ptr);
+	store_close(w);
+	buf_release(&e);
+}
+
 static enum llm_status
 run_search(struct ctx *c)
 {
@@ -400,6 +421,7 @@ run_search(struct ctx *c)
 	enum llm_status ret;
 	int i = 0;
 
+	index_new(c);
 	msg_debug(1, "full-text query: %s", c->fts.ptr);
 	buf_adds(&sql, "SELECT r.*, s.name AS session, " LOGQ_TIME " AS time,"
 		       " snippet(requests_fts, -1, char(1), char(2), '...', 12)"

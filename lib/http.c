@@ -1,4 +1,5 @@
 /* http.c - HTTP on libcurl's multi interface; see http.h. */
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include <curl/curl.h>
 
+#include "days.h"
 #include "http.h"
 #include "msg.h"
 #include "sig.h"
@@ -15,6 +17,7 @@
 
 #define ERROR_BODY_MAX (1 << 20)
 #define BODY_MAX (64 << 20)
+#define WAIT_MAX 1e9 /* seconds; a longer wait is taken for garbage */
 
 static bool initialized;
 
@@ -133,6 +136,16 @@ http_escape(struct buf *out, const char *s)
 	}
 }
 
+/* No rate-limit headers seen (yet). */
+static void
+limits_clear(struct http_response *r)
+{
+	size_t i;
+
+	for (i = 0; i < HTTP_RATE_LIMITS; i++)
+		r->reset[i] = r->remaining[i] = -1;
+}
+
 void
 http_call_init(struct http_call *c, const struct http_request *rq)
 {
@@ -140,7 +153,22 @@ http_call_init(struct http_call *c, const struct http_request *rq)
 	c->rq = rq;
 	c->resp.body.ptr = buf_empty;
 	c->resp.retry_after = -1;
+	limits_clear(&c->resp);
 	c->err.ptr = buf_empty;
+}
+
+bool
+http_call_waiting(const struct http_call *c)
+{
+	curl_off_t t = 0;
+
+	/* (libcurl stamps the pre-transfer time once it has sent the
+	 * request.) */
+	if (c->easy == NULL || c->done || c->resp.status != 0 ||
+		curl_easy_getinfo(c->easy, CURLINFO_PRETRANSFER_TIME_T, &t) !=
+			CURLE_OK)
+		return false;
+	return t > 0;
 }
 
 void
@@ -155,7 +183,9 @@ http_call_release(struct http_call *c)
 	buf_release(&c->err);
 	free(c->resp.request_id);
 	free(c->resp.content_type);
+	free(c->resp.error_type);
 	c->resp.request_id = c->resp.content_type = NULL;
+	c->resp.error_type = NULL;
 }
 
 static bool
@@ -240,7 +270,7 @@ parse_retry_after(struct http_response *r, const char *v, size_t n, bool ms)
 	tmp[n] = '\0';
 	d = strtod(tmp, &end);
 	if (end != tmp && *end == '\0') {
-		if (d >= 0)
+		if (d >= 0 && d <= WAIT_MAX * (ms ? 1000 : 1))
 			r->retry_after = ms ? d / 1000 : d;
 		return;
 	}
@@ -251,6 +281,225 @@ parse_retry_after(struct http_response *r, const char *v, size_t n, bool ms)
 		d = difftime(t, time(NULL));
 		r->retry_after = d > 0 ? d : 0;
 	}
+}
+
+bool
+http_parse_duration(const char *s, size_t n, double *secs)
+{
+	/* Two-letter units first: "ms" is not minutes and seconds. */
+	static const struct {
+		const char *name;
+		double secs;
+	} units[] = {
+		{ "ns", 1e-9 },
+		{ "us", 1e-6 },
+		{ "\xc2\xb5s", 1e-6 }, /* µs */
+		{ "ms", 1e-3 },
+		{ "s", 1 },
+		{ "m", 60 },
+		{ "h", 3600 },
+	};
+	const char *p = s, *e = s + n;
+	double total = 0, v, scale;
+	bool digit;
+	size_t i, k;
+
+	if (n == 1 && *s == '0') {
+		*secs = 0;
+		return true;
+	}
+	if (p < e && *p == '+')
+		p++;
+	if (p == e)
+		return false;
+	while (p < e) {
+		v = 0;
+		scale = 1;
+		digit = false;
+		for (; p < e && *p >= '0' && *p <= '9'; p++, digit = true)
+			v = v * 10 + (*p - '0');
+		if (p < e && *p == '.')
+			for (p++; p < e && *p >= '0' && *p <= '9';
+				p++, digit = true)
+				v += (*p - '0') * (scale /= 10);
+		if (!digit)
+			return false;
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+			k = strlen(units[i].name);
+			if ((size_t)(e - p) >= k &&
+				memcmp(p, units[i].name, k) == 0)
+				break;
+		}
+		if (i == sizeof(units) / sizeof(units[0]))
+			return false;
+		total += v * units[i].secs;
+		p += k;
+	}
+	if (!(total <= WAIT_MAX))
+		return false;
+	*secs = total;
+	return true;
+}
+
+/* n decimal digits at p into *v. */
+static bool
+digits(const char *p, int n, int *v)
+{
+	int i;
+
+	*v = 0;
+	for (i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+		*v = *v * 10 + (p[i] - '0');
+	}
+	return true;
+}
+
+bool
+http_parse_rfc3339(const char *s, size_t n, double *t)
+{
+	const char *p = s + 19, *e = s + n;
+	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+	double frac = 0, scale = 1;
+
+	/* YYYY-MM-DDTHH:MM:SS, "t" or " " allowed for "T" */
+	if (n < 20 || !digits(s, 4, &y) || s[4] != '-' ||
+		!digits(s + 5, 2, &mo) || s[7] != '-' ||
+		!digits(s + 8, 2, &d) ||
+		(s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+		!digits(s + 11, 2, &h) || s[13] != ':' ||
+		!digits(s + 14, 2, &mi) || s[16] != ':' ||
+		!digits(s + 17, 2, &sec))
+		return false;
+	if (*p == '.') {
+		if (++p == e || *p < '0' || *p > '9')
+			return false;
+		for (; p < e && *p >= '0' && *p <= '9'; p++)
+			frac += (*p - '0') * (scale /= 10);
+	}
+	if (p < e && (*p == 'Z' || *p == 'z')) {
+		p++;
+	} else if (e - p == 6 && (*p == '+' || *p == '-') &&
+		digits(p + 1, 2, &oh) && p[3] == ':' &&
+		digits(p + 4, 2, &om)) {
+		sign = *p == '+' ? 1 : -1;
+		p += 6;
+	} else {
+		return false;
+	}
+	if (p != e || mo < 1 || mo > 12 || d < 1 ||
+		d > days_in_month(y, mo) || h > 23 || mi > 59 ||
+		sec > 60 || oh > 23 || om > 59)
+		return false;
+	*t = days_from_civil(y, mo, d) * 86400.0 + h * 3600 + mi * 60 + sec +
+		frac - sign * (oh * 3600 + om * 60);
+	return true;
+}
+
+/* The rate limits' headers, in the order of HTTP_RATE_LIMITS; the first
+ * two carry durations, the others RFC 3339 times. */
+static const struct {
+	const char *reset, *remaining;
+} limit_headers[HTTP_RATE_LIMITS] = {
+	{ "x-ratelimit-reset-requests", "x-ratelimit-remaining-requests" },
+	{ "x-ratelimit-reset-tokens", "x-ratelimit-remaining-tokens" },
+	{ "anthropic-ratelimit-requests-reset",
+		"anthropic-ratelimit-requests-remaining" },
+	{ "anthropic-ratelimit-tokens-reset",
+		"anthropic-ratelimit-tokens-remaining" },
+	{ "anthropic-ratelimit-input-tokens-reset",
+		"anthropic-ratelimit-input-tokens-remaining" },
+	{ "anthropic-ratelimit-output-tokens-reset",
+		"anthropic-ratelimit-output-tokens-remaining" },
+};
+#define FIRST_TIME_LIMIT 2
+
+/* A count of what is left: decimal digits. */
+static bool
+parse_count(const char *v, size_t n, double *out)
+{
+	double d = 0;
+	size_t i;
+
+	if (n == 0 || n > 15)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return false;
+		d = d * 10 + (v[i] - '0');
+	}
+	*out = d;
+	return true;
+}
+
+/* A rate-limit header, if line is one; malformed values are ignored. */
+static bool
+on_limit_header(struct http_response *r, const char *line, size_t n)
+{
+	struct timespec ts;
+	const char *v;
+	size_t vlen, i;
+	double d;
+
+	if ((n < 12 || strncasecmp(line, "x-ratelimit-", 12) != 0) &&
+		(n < 20 || strncasecmp(line, "anthropic-ratelimit-", 20) != 0))
+		return false;
+	for (i = 0; i < HTTP_RATE_LIMITS; i++) {
+		if (header_is(line, n, limit_headers[i].remaining, &v, &vlen)) {
+			if (parse_count(v, vlen, &d))
+				r->remaining[i] = d;
+			return true;
+		}
+		if (!header_is(line, n, limit_headers[i].reset, &v, &vlen))
+			continue;
+		if (i < FIRST_TIME_LIMIT) {
+			if (http_parse_duration(v, vlen, &d))
+				r->reset[i] = d;
+		} else if (http_parse_rfc3339(v, vlen, &d)) {
+			/* the time until then; a clock ahead of the
+			 * provider's makes it 0, never negative */
+			clock_gettime(CLOCK_REALTIME, &ts);
+			d -= ts.tv_sec + ts.tv_nsec / 1e9;
+			r->reset[i] = d > 0 ? fmin(d, WAIT_MAX) : 0;
+		}
+		return true;
+	}
+	return true;
+}
+
+/*
+ * Retry-After wins.  Without it, the reset headers: when some limit says
+ * that nothing is left of it (remaining 0), the latest reset among those
+ * limits, since all of them must have reset for a request to pass (none
+ * when none of those has a valid reset: the client backs off).  When no
+ * limit says so, or the remaining headers are absent, the limit that
+ * refused is unknown: on a 429 the earliest reset, the first moment a
+ * retry may pass (a retry that does not gets a new answer with fresh
+ * headers); on other statuses none, as those headers come with every
+ * answer and say nothing about an outage.
+ */
+double
+http_response_wait(const struct http_response *r)
+{
+	double latest = -1, earliest = -1;
+	bool exhausted = false;
+	size_t i;
+
+	if (r->retry_after >= 0)
+		return r->retry_after;
+	for (i = 0; i < HTTP_RATE_LIMITS; i++) {
+		if (r->remaining[i] == 0) {
+			exhausted = true;
+			latest = fmax(latest, r->reset[i]);
+		} else if (r->reset[i] >= 0 &&
+			(earliest < 0 || r->reset[i] < earliest)) {
+			earliest = r->reset[i];
+		}
+	}
+	if (exhausted)
+		return latest;
+	return r->status == 429 ? earliest : -1;
 }
 
 static size_t
@@ -268,8 +517,13 @@ on_header(char *line, size_t size, size_t nmemb, void *ud)
 		r->status = sp ? strtol(sp + 1, NULL, 10) : 0;
 		r->retry_after = -1;
 		c->retry_ms = false;
+		limits_clear(r);
+		free(r->error_type);
+		r->error_type = NULL;
 		return n;
 	}
+	if (on_limit_header(r, line, n))
+		return n;
 	if (header_is(line, n, "retry-after-ms", &v, &vlen)) {
 		parse_retry_after(r, v, vlen, true);
 		c->retry_ms = r->retry_after >= 0;
@@ -287,6 +541,15 @@ on_header(char *line, size_t size, size_t nmemb, void *ud)
 	} else if (header_is(line, n, "x-should-retry", &v, &vlen)) {
 		r->should_retry_set = true;
 		r->should_retry = vlen == 4 && strncasecmp(v, "true", 4) == 0;
+	} else if (header_is(line, n, "x-amzn-errortype", &v, &vlen)) {
+		/* "ThrottlingException:http://internal.amazon.com/..." */
+		const char *colon = memchr(v, ':', vlen);
+
+		if (colon)
+			vlen = (size_t)(colon - v);
+		trim(&v, &vlen);
+		free(r->error_type);
+		r->error_type = vlen ? xstrndup(v, vlen) : NULL;
 	}
 	return n;
 }
@@ -514,9 +777,8 @@ http_multi_abort(struct http_multi *hm, struct http_call *c,
 }
 
 void
-http_multi_wait(struct http_multi *hm, int timeout_ms)
+http_multi_perform(struct http_multi *hm)
 {
-	struct curl_waitfd wfd;
 	CURLMsg *msg;
 	int running, left;
 
@@ -532,12 +794,26 @@ http_multi_wait(struct http_multi *hm, int timeout_ms)
 		c->elapsed = http_now() - c->started;
 		multi_remove(hm, c);
 	}
+}
+
+void
+http_multi_poll(struct http_multi *hm, int timeout_ms)
+{
+	struct curl_waitfd wfd;
+
 	if (hm->n == 0 || sig_caught() || timeout_ms == 0)
 		return;
 	memset(&wfd, 0, sizeof(wfd));
 	wfd.fd = sig_fd();
 	wfd.events = CURL_WAIT_POLLIN;
 	curl_multi_poll(hm->m, &wfd, wfd.fd >= 0 ? 1 : 0, timeout_ms, NULL);
+}
+
+void
+http_multi_wait(struct http_multi *hm, int timeout_ms)
+{
+	http_multi_perform(hm);
+	http_multi_poll(hm, timeout_ms);
 }
 
 void

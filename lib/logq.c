@@ -6,54 +6,10 @@
 
 #include <sqlite3.h>
 
+#include "days.h"
 #include "logq.h"
 
 /* ==== dates ==== */
-
-static bool
-leap(long y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int
-month_days(long y, int m)
-{
-	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
-		30, 31 };
-
-	return m == 2 && leap(y) ? 29 : days[m - 1];
-}
-
-/* Days since 1970-01-01 (H. Hinnant's days_from_civil). */
-static long
-days_from_civil(long y, int m, int d)
-{
-	long era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void
-civil_from_days(long z, long *y, int *m, int *d)
-{
-	long era, doe, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = yoe + era * 400 + (*m <= 2);
-}
 
 /* n decimal digits at *p into *v; advances *p. */
 static bool
@@ -83,7 +39,7 @@ parse_date(const char **p, long *y, int *m, int *d)
 		return false;
 	*m = (int)v;
 	(*p)++;
-	if (!digits(p, 2, &v) || v < 1 || v > month_days(*y, *m))
+	if (!digits(p, 2, &v) || v < 1 || v > days_in_month(*y, *m))
 		return false;
 	*d = (int)v;
 	return true;
@@ -108,7 +64,7 @@ logq_day_string(long days, char out[11])
 	int m, d;
 	char tmp[64];
 
-	civil_from_days(days, &y, &m, &d);
+	days_to_civil(days, &y, &m, &d);
 	snprintf(tmp, sizeof(tmp), "%04ld-%02d-%02d", y % 10000, m, d);
 	memcpy(out, tmp, 10);
 	out[10] = '\0';
@@ -124,7 +80,7 @@ format_ms(long long ms, char out[LOGQ_TIME_LEN + 1])
 	int m, d;
 	char tmp[96];
 
-	civil_from_days(days, &y, &m, &d);
+	days_to_civil(days, &y, &m, &d);
 	snprintf(tmp, sizeof(tmp), "%04ld-%02d-%02dT%02ld:%02ld:%02ld.%03dZ",
 		y % 10000, m, d, rem / 3600, rem / 60 % 60, rem % 60,
 		(int)(ms - secs * 1000));

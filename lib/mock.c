@@ -1,6 +1,6 @@
 /*
  * mock.c - an offline provider for trying pipelines and for tests: no
- * HTTP at all (provider_ops.local).
+ * HTTP at all (provider_ops.local and local_next).
  *
  * The model id is NAME, optionally followed by "+slow".  NAME "echo"
  * answers the last user message; any other name answers the provider's
@@ -8,51 +8,15 @@
  * delay_ms passes before the first byte; a streamed answer comes word by
  * word (each word with the whitespace after it), 50 ms apart with
  * "+slow".  Usage is counted in words: input over the system prompt and
- * all messages, output over the answer.  The finish reason is "stop".
- * SIGINT and SIGTERM end the waits at once (poll on sig_fd()).
+ * all messages, output over what was given.  The finish reason is
+ * "stop".  Nothing here waits: the caller's event loop gives the pieces
+ * out on time (lp->wait_ms), and so keeps its time limits and signals.
  */
-#include <poll.h>
-#include <signal.h>
 #include <string.h>
-#include <time.h>
 
 #include "provider.h"
-#include "sig.h"
 
 #define SLOW_GAP_MS 50
-
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
-}
-
-static enum llm_status
-signal_status(void)
-{
-	int sig = sig_caught();
-
-	if (sig == 0)
-		return LLM_OK;
-	return sig == SIGTERM ? LLM_ERR_TERMINATED : LLM_ERR_INTERRUPTED;
-}
-
-/* Wait ms milliseconds unless a signal comes first. */
-static enum llm_status
-pause_ms(long ms)
-{
-	struct pollfd pfd;
-	double until = now_ms() + (double)ms, left;
-
-	pfd.fd = sig_fd();
-	pfd.events = POLLIN;
-	while (!sig_caught() && (left = until - now_ms()) > 0)
-		poll(&pfd, pfd.fd >= 0 ? 1 : 0, (int)left + 1);
-	return signal_status();
-}
 
 static bool
 is_space(char c)
@@ -61,21 +25,23 @@ is_space(char c)
 		c == '\f';
 }
 
+/* Words in the n bytes at s. */
 static long
-count_words(const char *s)
+count_words(const char *s, size_t n)
 {
-	long n = 0;
+	long words = 0;
 	bool in = false;
+	size_t i;
 
-	for (; *s; s++) {
-		if (is_space(*s))
+	for (i = 0; i < n; i++) {
+		if (is_space(s[i]))
 			in = false;
 		else if (!in) {
 			in = true;
-			n++;
+			words++;
 		}
 	}
-	return n;
+	return words;
 }
 
 /* The answer into out. */
@@ -98,56 +64,70 @@ reply(const struct llm_request *rq, struct buf *out)
 	}
 }
 
+/* Set up the answer: the text to give, the usage of the prompt, and
+ * delay_ms before the first piece. */
 static enum llm_status
-local(const struct llm_request *rq, struct provider_stream *ps,
-	struct buf *err)
+local(const struct llm_request *rq, struct provider_local *lp,
+	struct llm_result *res, struct buf *err)
 {
-	struct buf text = BUF_INIT;
-	struct llm_result *res = ps->res;
-	enum llm_status st = LLM_OK;
-	bool slow = strstr(rq->model->id, "+slow") != NULL;
-	size_t i = 0, start;
 	long in = 0;
+	size_t i;
 
-	reply(rq, &text);
+	(void)err;
+	buf_reset(&lp->text);
+	reply(rq, &lp->text);
+	lp->pos = 0;
+	lp->ended = false;
 	if (rq->system)
-		in += count_words(rq->system);
-	for (start = 0; start < rq->nmessages; start++)
-		in += count_words(rq->messages[start].content);
+		in += count_words(rq->system, strlen(rq->system));
+	for (i = 0; i < rq->nmessages; i++)
+		in += count_words(rq->messages[i].content,
+			strlen(rq->messages[i].content));
 	res->usage.input = in;
-	if (rq->provider->delay_ms > 0 &&
-		(st = pause_ms(rq->provider->delay_ms)) != LLM_OK)
-		goto out;
-	if (!rq->stream) {
-		st = provider_text(ps, text.ptr, text.len);
-		goto out;
-	}
-	while (i < text.len) {
-		start = i;
-		while (i < text.len && !is_space(text.ptr[i]))
+	res->usage.output = 0;
+	lp->wait_ms = rq->provider->delay_ms > 0 ? rq->provider->delay_ms : 0;
+	return LLM_OK;
+}
+
+/* The next piece: one word with the whitespace after it when streamed
+ * (a leading run of whitespace comes alone), else the whole answer. */
+static enum llm_status
+local_next(const struct llm_request *rq, struct provider_local *lp,
+	struct provider_stream *ps, struct buf *err)
+{
+	struct llm_result *res = ps->res;
+	const char *t = lp->text.ptr;
+	size_t i = lp->pos, start = i;
+	enum llm_status st;
+
+	(void)err;
+	if (rq->stream) {
+		while (i < lp->text.len && !is_space(t[i]))
 			i++;
-		while (i < text.len && is_space(text.ptr[i]))
+		while (i < lp->text.len && is_space(t[i]))
 			i++;
-		if (start > 0 && slow && (st = pause_ms(SLOW_GAP_MS)) != LLM_OK)
-			goto out;
-		if ((st = provider_text(ps, text.ptr + start, i - start)) !=
-			LLM_OK)
-			goto out;
+	} else {
+		i = lp->text.len;
 	}
-out:
-	res->usage.output = count_words(res->text.ptr);
-	if (st == LLM_OK) {
-		provider_set_finish(res, "stop");
-		res->done = true;
-	} else if (st == LLM_ERR_INTERRUPTED || st == LLM_ERR_TERMINATED) {
-		buf_setf(err, "%s", st == LLM_ERR_TERMINATED ? "terminated" :
-							      "interrupted");
+	st = provider_text(ps, t + start, i - start);
+	/* (A piece ends at whitespace or at the end: no word is split.) */
+	res->usage.output += count_words(t + start, i - start);
+	lp->pos = i;
+	if (st != LLM_OK)
+		return st;
+	if (i < lp->text.len) {
+		lp->wait_ms = strstr(rq->model->id, "+slow") ? SLOW_GAP_MS : 0;
+		return LLM_OK;
 	}
-	buf_release(&text);
-	return st;
+	provider_set_finish(res, "stop");
+	res->done = true;
+	lp->ended = true;
+	lp->wait_ms = 0;
+	return LLM_OK;
 }
 
 const struct provider_ops mock_ops = {
 	.type = "mock",
 	.local = local,
+	.local_next = local_next,
 };

@@ -138,6 +138,16 @@ provider_set_finish(struct llm_result *res, const char *raw)
 	res->finish = provider_finish_normalize(raw);
 }
 
+void
+provider_error(const struct provider_ops *ops,
+	const struct http_response *r, struct buf *msg)
+{
+	if (ops->error_response)
+		ops->error_response(r, msg);
+	else
+		ops->error(r->body.ptr, r->body.len, msg);
+}
+
 enum llm_status
 provider_http_status(long code)
 {

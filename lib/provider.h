@@ -78,6 +78,20 @@ struct provider_stream {
 	int state; /* type-specific */
 };
 
+/*
+ * An answer made without the network (provider_ops.local), given out in
+ * pieces so that the caller's event loop can run several at once and keep
+ * its time limits: after local(), local_next() is called each time
+ * wait_ms have passed since the piece before, until ended.  The caller
+ * zeroes it (text = BUF_INIT) and releases text.
+ */
+struct provider_local {
+	long wait_ms;    /* before the next piece */
+	bool ended;      /* the last piece was given */
+	struct buf text; /* the provider's: the answer */
+	size_t pos;      /* the provider's: how much of it was given */
+};
+
 struct provider_ops {
 	const char *type;
 	/* Fill h: method, URL, headers, body. */
@@ -93,17 +107,33 @@ struct provider_ops {
 	enum llm_status (*end)(struct provider_stream *ps);
 	/* The provider's message from a non-2xx body, appended to msg. */
 	void (*error)(const char *body, size_t n, struct buf *msg);
+	/* Optional: used instead of error when the headers say more than
+	 * the body (Bedrock names the exception in x-amzn-ErrorType). */
+	void (*error_response)(const struct http_response *r,
+		struct buf *msg);
+	/* Optional: the seconds a non-2xx answer's body asks to wait before
+	 * the next request (Gemini's RetryInfo), or < 0; asked when the
+	 * headers say nothing (http_response_wait). */
+	double (*error_wait)(const struct http_response *r);
 	/* Optional: the status of a non-2xx answer when its body says more
 	 * than its code (Gemini refuses a bad key with 400
 	 * API_KEY_INVALID); NULL: provider_http_status(code). */
 	enum llm_status (*error_status)(long code, const char *body,
 		size_t n);
-	/* Optional: answer without the network (the mock type).  Text
-	 * goes through provider_text(ps, ...), word by word when rq->stream;
-	 * usage and finish into ps->res; a failure's message into err.
-	 * build, parse, feed and end are then unused and may be NULL. */
+	/* Optional: answer without the network (the mock type), in timed
+	 * pieces (struct provider_local).  local() sets up the answer to rq
+	 * in lp, with the usage of the prompt into res; local_next() gives
+	 * the next piece: text through provider_text(ps, ...), word by word
+	 * when rq->stream, else all at once; with the last one, the usage
+	 * and finish into ps->res, res->done and lp->ended.  A failure's
+	 * message goes into err.  build, parse, feed and end are then unused
+	 * and may be NULL. */
 	enum llm_status (*local)(const struct llm_request *rq,
-		struct provider_stream *ps, struct buf *err);
+		struct provider_local *lp, struct llm_result *res,
+		struct buf *err);
+	enum llm_status (*local_next)(const struct llm_request *rq,
+		struct provider_local *lp, struct provider_stream *ps,
+		struct buf *err);
 	/* Optional: the request that lists the models the provider serves
 	 * (for llm-providers --check and --discover). */
 	enum llm_status (*list_build)(const struct provider *p,
@@ -135,6 +165,10 @@ void provider_set_finish(struct llm_result *res, const char *raw);
 
 /* The status for an HTTP error code (401 -> LLM_ERR_AUTH, ...). */
 enum llm_status provider_http_status(long code);
+/* The provider's message for a non-2xx answer (error_response, else
+ * error), appended to msg. */
+void provider_error(const struct provider_ops *ops,
+	const struct http_response *r, struct buf *msg);
 /* Whether an answer with this HTTP code may be retried. */
 bool provider_http_retryable(long code);
 

@@ -172,14 +172,12 @@ probe(struct entry *e, size_t n, double timeout)
 			x->st = LLM_ERR_AUTH;
 			x->status = "key refused";
 			buf_setf(&x->msg, "HTTP %ld: ", code);
-			x->ops->error(x->call.resp.body.ptr,
-				x->call.resp.body.len, &x->msg);
+			provider_error(x->ops, &x->call.resp, &x->msg);
 		} else if (code < 200 || code >= 300) {
 			x->st = provider_http_status(code);
 			x->status = code >= 500 ? "unreachable" : "error";
 			buf_setf(&x->msg, "HTTP %ld: ", code);
-			x->ops->error(x->call.resp.body.ptr,
-				x->call.resp.body.len, &x->msg);
+			provider_error(x->ops, &x->call.resp, &x->msg);
 		} else {
 			x->st = x->ops->list_parse(x->call.resp.body.ptr,
 				x->call.resp.body.len, &x->ids, &x->msg);

@@ -1302,6 +1302,11 @@ registry_api_key(const struct provider *p, struct buf *key, struct buf *err)
 		buf_add(key, out.ptr, out.len);
 		goto out;
 	}
+	/* Bedrock signs with SigV4 when its api_key expands to nothing. */
+	if (p->auth && strcmp(p->type, "bedrock") == 0 &&
+		p->access_key_id != NULL && *p->access_key_id != '\0' &&
+		p->secret_access_key != NULL && *p->secret_access_key != '\0')
+		goto out;
 	if (p->auth) {
 		if (p->key_var != NULL)
 			buf_setf(err, "no API key for provider '%s': set %s",

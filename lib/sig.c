@@ -24,19 +24,28 @@ on_signal(int signo)
 	errno = saved;
 }
 
+static void
+make_pipe(void)
+{
+	int i;
+
+	if (pipe(pipefd) < 0) {
+		pipefd[0] = pipefd[1] = -1;
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		fcntl(pipefd[i], F_SETFL, fcntl(pipefd[i], F_GETFL) | O_NONBLOCK);
+		fcntl(pipefd[i], F_SETFD, FD_CLOEXEC);
+	}
+}
+
 void
 sig_install(void)
 {
 	struct sigaction sa;
-	int i;
 
-	if (pipefd[0] < 0 && pipe(pipefd) == 0) {
-		for (i = 0; i < 2; i++) {
-			fcntl(pipefd[i], F_SETFL,
-				fcntl(pipefd[i], F_GETFL) | O_NONBLOCK);
-			fcntl(pipefd[i], F_SETFD, FD_CLOEXEC);
-		}
-	}
+	if (pipefd[0] < 0)
+		make_pipe();
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -56,4 +65,14 @@ int
 sig_caught(void)
 {
 	return caught;
+}
+
+void
+sig_forked(void)
+{
+	if (pipefd[0] < 0)
+		return;
+	close(pipefd[0]);
+	close(pipefd[1]);
+	make_pipe();
 }

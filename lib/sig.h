@@ -15,5 +15,8 @@ void sig_install(void);
 int sig_fd(void);
 /* The signal caught (SIGINT or SIGTERM), or 0. */
 int sig_caught(void);
+/* In a child after fork(): a self-pipe of its own, so that a signal to
+ * one process does not wake the other. */
+void sig_forked(void);
 
 #endif

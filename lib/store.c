@@ -18,7 +18,9 @@
 struct store {
 	sqlite3 *db;
 	char *path;
-	int wal_frames; /* frames in the WAL after our last commit */
+	int wal_frames;       /* frames in the WAL after our last commit */
+	sqlite3_stmt *insert; /* INSERT INTO requests, kept for reuse */
+	bool warm;            /* store_warm() has run */
 };
 
 /*
@@ -149,10 +151,102 @@ static const char *const migrations[] = {
 	 */
 	"ALTER TABLE requests ADD COLUMN cached INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE requests ADD COLUMN route TEXT;",
+
+	/*
+	 * 3 -> 4: the full-text index is brought up to date in batches
+	 * (store_index: the rows above the newest one indexed) rather than
+	 * by a trigger on every insert, which cost a logged request more
+	 * than all the rest of its logging; so the triggers on delete and
+	 * update touch only rows that are indexed (those in the index's
+	 * docsize table).  And the tables of the state that processes share
+	 * (guard.h) and of the cache (cache.h), until now made on their
+	 * first use, are made here (IF NOT EXISTS: older logs may have
+	 * them).
+	 */
+	"DROP TRIGGER requests_ai;"
+	"DROP TRIGGER requests_ad;"
+	"CREATE TRIGGER requests_ad AFTER DELETE ON requests"
+	" WHEN EXISTS (SELECT 1 FROM requests_fts_docsize WHERE id = old.id)"
+	" BEGIN"
+	" INSERT INTO requests_fts(requests_fts, rowid, prompt, response)"
+	"  VALUES ('delete', old.id, old.prompt, old.response);"
+	" END;"
+	"DROP TRIGGER requests_au;"
+	"CREATE TRIGGER requests_au AFTER UPDATE OF prompt, response"
+	" ON requests"
+	" WHEN EXISTS (SELECT 1 FROM requests_fts_docsize WHERE id = old.id)"
+	" BEGIN"
+	" INSERT INTO requests_fts(requests_fts, rowid, prompt, response)"
+	"  VALUES ('delete', old.id, old.prompt, old.response);"
+	" INSERT INTO requests_fts(rowid, prompt, response)"
+	"  VALUES (new.id, new.prompt, new.response);"
+	" END;"
+	/* guard.h: requests and tokens sent, slots held, money reserved and
+	 * spent, provider cooldowns, rotation counters */
+	"CREATE TABLE IF NOT EXISTS guard_events ("
+	" id INTEGER PRIMARY KEY,"
+	" at_ms INTEGER NOT NULL,"
+	" provider TEXT NOT NULL,"
+	" model TEXT NOT NULL,"
+	" tokens INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX IF NOT EXISTS guard_events_provider"
+	" ON guard_events(provider, at_ms);"
+	"CREATE INDEX IF NOT EXISTS guard_events_model"
+	" ON guard_events(model, at_ms);"
+	"CREATE TABLE IF NOT EXISTS guard_slots ("
+	" id INTEGER PRIMARY KEY,"
+	" provider TEXT NOT NULL,"
+	" model TEXT NOT NULL,"
+	" pid INTEGER NOT NULL,"
+	" started_ms INTEGER NOT NULL,"
+	" expires_ms INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS guard_slots_provider"
+	" ON guard_slots(provider);"
+	"CREATE INDEX IF NOT EXISTS guard_slots_model ON guard_slots(model);"
+	"CREATE TABLE IF NOT EXISTS guard_ledger ("
+	" id INTEGER PRIMARY KEY,"
+	" at_ms INTEGER NOT NULL,"
+	" day TEXT NOT NULL,"
+	" month TEXT NOT NULL,"
+	" provider TEXT NOT NULL,"
+	" model TEXT NOT NULL,"
+	" cost_usd REAL NOT NULL,"
+	" open INTEGER NOT NULL DEFAULT 1,"
+	" pid INTEGER);"
+	"CREATE INDEX IF NOT EXISTS guard_ledger_day"
+	" ON guard_ledger(day, provider, cost_usd);"
+	"CREATE INDEX IF NOT EXISTS guard_ledger_month"
+	" ON guard_ledger(month, provider, cost_usd);"
+	"CREATE TABLE IF NOT EXISTS guard_health ("
+	" provider TEXT PRIMARY KEY,"
+	" failed_at_ms INTEGER NOT NULL,"
+	" until_ms INTEGER NOT NULL,"
+	" reason TEXT);"
+	"CREATE TABLE IF NOT EXISTS guard_counters ("
+	" key TEXT PRIMARY KEY,"
+	" value INTEGER NOT NULL);"
+	/* cache.h: answers by the SHA-256 key of their request */
+	"CREATE TABLE IF NOT EXISTS cache ("
+	" key TEXT PRIMARY KEY,"
+	" created_at TEXT NOT NULL"
+	"  DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),"
+	" provider TEXT,"
+	" model_id TEXT,"
+	" response TEXT NOT NULL,"
+	" input_tokens INTEGER,"
+	" output_tokens INTEGER,"
+	" cached_tokens INTEGER,"
+	" finish_reason TEXT,"
+	" finish_reason_raw TEXT,"
+	" response_id TEXT);"
+	"CREATE INDEX IF NOT EXISTS cache_created_at ON cache(created_at);",
 };
 
 #define NMIGRATIONS ((long)(sizeof(migrations) / sizeof(migrations[0])))
 #define MAX_TRIES   8
+#define BUSY_MS     10000 /* how long a statement waits for a lock */
+/* The most requests that store_warm() adds to the full-text index. */
+#define WARM_INDEX_MAX 500
 
 /*
  * The WAL is checkpointed and truncated by the writer that closes the log
@@ -453,7 +547,7 @@ open_db(struct store **sp, const char *path, bool readonly, struct buf *err)
 		st = fail(err, "open", path, why.ptr);
 		goto out;
 	}
-	sqlite3_busy_timeout(db, 10000);
+	sqlite3_busy_timeout(db, BUSY_MS);
 	/* Leave the WAL for the next writer instead of checkpointing and
 	 * syncing on every close: one request, one short transaction. */
 	sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
@@ -520,6 +614,7 @@ store_close(struct store *s)
 			msg_debug(2, "log: checkpoint: %s",
 				sqlite3_errmsg(s->db));
 	}
+	sqlite3_finalize(s->insert);
 	sqlite3_close(s->db);
 	free(s->path);
 	free(s);
@@ -532,16 +627,25 @@ store_handle(struct store *s)
 }
 
 void
+store_time(struct buf *out, int64_t ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	/* (Not strftime(3), which reads the time zone it does not need.) */
+	gmtime_r(&t, &tm);
+	buf_setf(out, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+		tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		(int)(ms % 1000));
+}
+
+void
 store_now(struct buf *out)
 {
 	struct timespec ts;
-	struct tm tm;
-	char date[32];
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-	buf_setf(out, "%s.%03ldZ", date, (long)(ts.tv_nsec / 1000000));
+	store_time(out, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
 /* ==== logging ==== */
@@ -596,14 +700,13 @@ out:
 	return rc;
 }
 
+/* The INSERT INTO requests, prepared once per connection. */
 static int
-request_insert(sqlite3 *db, const struct store_request *rq, const char *now,
-	sqlite3_int64 sid, sqlite3_int64 *rid)
+insert_stmt(struct store *s)
 {
-	struct binder b = { NULL, 0, SQLITE_OK };
-	int rc;
-
-	rc = sqlite3_prepare_v2(db,
+	if (s->insert)
+		return SQLITE_OK;
+	return sqlite3_prepare_v3(s->db,
 		"INSERT INTO requests (created_at, tool, model, provider,"
 		" provider_model, session_id, group_id, step, system, prompt,"
 		" response, status, error, http_status, input_tokens,"
@@ -612,9 +715,19 @@ request_insert(sqlite3 *db, const struct store_request *rq, const char *now,
 		" temperature, max_tokens, attempts, response_id, cached, route)"
 		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
 		" ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		-1, &b.st, NULL);
-	if (rc != SQLITE_OK)
-		goto out;
+		-1, SQLITE_PREPARE_PERSISTENT, &s->insert, NULL);
+}
+
+static int
+request_insert(struct store *s, const struct store_request *rq,
+	const char *now, sqlite3_int64 sid, sqlite3_int64 *rid)
+{
+	struct binder b = { NULL, 0, SQLITE_OK };
+	int rc;
+
+	if ((rc = insert_stmt(s)) != SQLITE_OK)
+		return rc;
+	b.st = s->insert;
 	bind_str(&b, now);
 	bind_str(&b, rq->tool);
 	bind_str(&b, rq->model);
@@ -645,15 +758,15 @@ request_insert(sqlite3 *db, const struct store_request *rq, const char *now,
 	bind_str(&b, rq->response_id);
 	bind_long(&b, rq->cached ? 1 : 0, 0);
 	bind_str(&b, rq->route);
-	if ((rc = b.rc) != SQLITE_OK)
-		goto out;
-	rc = sqlite3_step(b.st);
+	if ((rc = b.rc) == SQLITE_OK)
+		rc = sqlite3_step(b.st);
 	if (rc == SQLITE_DONE) {
-		*rid = sqlite3_last_insert_rowid(db);
+		*rid = sqlite3_last_insert_rowid(s->db);
 		rc = SQLITE_OK;
 	}
-out:
-	sqlite3_finalize(b.st);
+	/* (The bound strings are the caller's: let go of them.) */
+	sqlite3_reset(b.st);
+	sqlite3_clear_bindings(b.st);
 	return rc;
 }
 
@@ -713,9 +826,10 @@ out:
 
 /* One attempt at the whole transaction; on failure why says why. */
 static int
-log_tx(sqlite3 *db, const struct store_request *rq, const char *now,
+log_tx(struct store *s, const struct store_request *rq, const char *now,
 	int64_t *id, struct buf *why)
 {
+	sqlite3 *db = s->db;
 	sqlite3_int64 sid = 0, rid = 0;
 	const char *user;
 	int rc;
@@ -724,7 +838,7 @@ log_tx(sqlite3 *db, const struct store_request *rq, const char *now,
 	if (rc == SQLITE_OK && rq->session)
 		rc = session_get(db, rq, now, &sid);
 	if (rc == SQLITE_OK)
-		rc = request_insert(db, rq, now, sid, &rid);
+		rc = request_insert(s, rq, now, sid, &rid);
 	if (rc == SQLITE_OK && rq->session && rq->status &&
 		strcmp(rq->status, "ok") == 0) {
 		user = rq->session_user ? rq->session_user : rq->prompt;
@@ -757,7 +871,7 @@ store_log(struct store *s, const struct store_request *rq, int64_t *id,
 
 	for (tries = 0;; tries++) {
 		store_now(&now);
-		rc = log_tx(s->db, rq, now.ptr, id, &why);
+		rc = log_tx(s, rq, now.ptr, id, &why);
 		if (!is_busy(rc) || tries + 1 >= MAX_TRIES)
 			break;
 		msg_debug(2, "log: %s, retrying", why.ptr);
@@ -768,6 +882,142 @@ store_log(struct store *s, const struct store_request *rq, int64_t *id,
 	buf_release(&now);
 	buf_release(&why);
 	return st;
+}
+
+/* The rows that the full-text index lacks: those above its newest. */
+#define UNINDEXED \
+	" FROM requests WHERE id >" \
+	" coalesce((SELECT max(id) FROM requests_fts_docsize), 0)"
+
+/* One attempt at indexing up to max rows (all if max <= 0). */
+static int
+index_tx(struct store *s, long max, long *n)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*n = 0;
+	rc = exec(s->db, "BEGIN IMMEDIATE");
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(s->db,
+			"INSERT INTO requests_fts(rowid, prompt, response)"
+			" SELECT id, prompt, response" UNINDEXED
+			" ORDER BY id LIMIT ?",
+			-1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 1, max > 0 ? max : -1);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_DONE)
+		rc = SQLITE_OK;
+	sqlite3_finalize(st);
+	if (rc == SQLITE_OK) {
+		*n = sqlite3_changes(s->db);
+		rc = exec(s->db, "COMMIT");
+	}
+	if (rc != SQLITE_OK) {
+		*n = 0;
+		if (!sqlite3_get_autocommit(s->db))
+			exec(s->db, "ROLLBACK");
+	}
+	return rc;
+}
+
+enum llm_status
+store_index(struct store *s, long *n, struct buf *err)
+{
+	struct buf why = BUF_INIT;
+	int rc, tries;
+
+	for (tries = 0;; tries++) {
+		rc = index_tx(s, 0, n);
+		if (!is_busy(rc) || tries + 1 >= MAX_TRIES)
+			break;
+		nap(tries);
+	}
+	if (rc != SQLITE_OK) {
+		set_why(&why, s->db, rc);
+		fail(err, "index", s->path, why.ptr);
+		buf_release(&why);
+		return LLM_ERR_IO;
+	}
+	if (*n)
+		msg_debug(2, "log: %ld requests indexed", *n);
+	return LLM_OK;
+}
+
+enum llm_status
+store_unindexed(struct store *s, long *n, struct buf *err)
+{
+	sqlite3_stmt *st = NULL;
+	struct buf why = BUF_INIT;
+	enum llm_status ret = LLM_OK;
+	int rc;
+
+	*n = 0;
+	rc = sqlite3_prepare_v2(s->db, "SELECT count(*)" UNINDEXED, -1, &st,
+		NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*n = (long)sqlite3_column_int64(st, 0);
+		rc = SQLITE_OK;
+	}
+	if (rc != SQLITE_OK) {
+		set_why(&why, s->db, rc);
+		ret = fail(err, "read", s->path, why.ptr);
+	}
+	sqlite3_finalize(st);
+	buf_release(&why);
+	return ret;
+}
+
+void
+store_warm(struct store *s)
+{
+	struct store_request rq = { .tool = "warm", .prompt = "warm",
+		.response = "warm", .status = "ok", .step = -1 };
+	struct buf wal = BUF_INIT, now = BUF_INIT;
+	sqlite3_int64 rid;
+	struct stat sb;
+	long n;
+
+	if (s->warm)
+		return;
+	s->warm = true;
+	/* Never wait for a lock here: warming is only worth it if quick,
+	 * and each step is done by some later process if not by this one. */
+	sqlite3_busy_timeout(s->db, 0);
+	/* A WAL of more than half the frames that make store_close()
+	 * checkpoint is checkpointed now, so that it rarely has to (a frame
+	 * is a page and its 24-byte header). */
+	buf_setf(&wal, "%s-wal", s->path);
+	if (stat(wal.ptr, &sb) == 0 &&
+		sb.st_size > CKPT_FRAMES / 2 * (4096 + 24) &&
+		sqlite3_wal_checkpoint_v2(s->db, "main",
+			SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) != SQLITE_OK)
+		msg_debug(2, "log: checkpoint: %s", sqlite3_errmsg(s->db));
+	/* The requests logged since the last time, into the index. */
+	if (index_tx(s, WARM_INDEX_MAX, &n) != SQLITE_OK)
+		msg_debug(2, "log: index: %s", sqlite3_errmsg(s->db));
+	/* Insert a row and roll it back: the schema is loaded, the pages
+	 * that logging touches are read and its code is paged in. */
+	store_now(&now);
+	if (exec(s->db, "BEGIN IMMEDIATE") == SQLITE_OK) {
+		if (request_insert(s, &rq, now.ptr, 0, &rid) != SQLITE_OK)
+			msg_debug(2, "log: %s", sqlite3_errmsg(s->db));
+		exec(s->db, "ROLLBACK");
+	}
+	sqlite3_busy_timeout(s->db, BUSY_MS);
+	buf_release(&wal);
+	buf_release(&now);
+}
+
+void
+store_warm_at(struct store **sp, const char *path)
+{
+	struct buf e = BUF_INIT;
+
+	/* (A failure to open is reported when the answer is logged.) */
+	if (*sp || store_open(sp, path, &e) == LLM_OK)
+		store_warm(*sp);
+	buf_release(&e);
 }
 
 /* ==== reading ==== */

@@ -103,6 +103,24 @@ enum llm_status store_open(struct store **sp, const char *path,
 enum llm_status store_open_readonly(struct store **sp, const char *path,
 	struct buf *err);
 void store_close(struct store *s);
+/*
+ * Get ready to log: checkpoint a long WAL, bring the full-text index up
+ * to date (up to a few hundred requests), load the schema and the pages
+ * that logging touches, never waiting for a lock.  A program calls it
+ * while it waits for the provider (call.h's on_wait), so that logging the
+ * answer costs the answer little.  Once per connection; later calls do
+ * nothing.
+ */
+void store_warm(struct store *s);
+/* The same for a log opened when first needed: *sp, else path. */
+void store_warm_at(struct store **sp, const char *path);
+/*
+ * The full-text index (requests_fts) is brought up to date in batches,
+ * not on each insert: store_index() adds every request above the newest
+ * one indexed, *n how many; store_unindexed() counts them.
+ */
+enum llm_status store_index(struct store *s, long *n, struct buf *err);
+enum llm_status store_unindexed(struct store *s, long *n, struct buf *err);
 
 /* Insert one request (and its session turn); *id gets its rowid. */
 enum llm_status store_log(struct store *s, const struct store_request *rq,
@@ -122,6 +140,8 @@ void store_messages_free(struct store_message *msgs, size_t n);
 
 /* The current time as ISO 8601 UTC with milliseconds, into out. */
 void store_now(struct buf *out);
+/* The time ms milliseconds after the epoch, the same way. */
+void store_time(struct buf *out, int64_t ms);
 /* The underlying handle, for llm-log's queries (sqlite3 *). */
 void *store_handle(struct store *s);
 

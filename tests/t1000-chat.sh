@@ -191,7 +191,16 @@ test_expect_success 'the raw finish reason is kept, the normalized one logged' '
 
 test_expect_success 'rows are searchable through the FTS index' '
 	echo "zebras are striped" | llm-chat -m fake/echo >/dev/null &&
+	test "$(llm-log search --json zebras | jq -r .prompt)" = "zebras are striped" &&
 	test "$(sql "select count(*) from requests_fts where requests_fts match '\''zebras'\''")" = 1
+'
+
+test_expect_success 'a request indexes the ones before it while it waits' '
+	echo "okapis are shy" | llm-chat -m fake/echo >/dev/null &&
+	test "$(sql "select count(*) from requests_fts where requests_fts match '\''okapis'\''")" = 0 &&
+	echo "hi" | llm-chat -m fake/echo+delay-200 >/dev/null &&
+	test "$(sql "select count(*) from requests_fts where requests_fts match '\''okapis'\''")" = 1 &&
+	test "$(sql "select count(*) from requests where tool = '\''warm'\''")" = 0
 '
 
 test_expect_success '--no-log writes no row' '

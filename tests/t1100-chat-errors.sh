@@ -196,4 +196,25 @@ test_expect_success 'error messages are one line each' '
 	test "$(wc -l <err)" -eq 1
 '
 
+test_expect_success 'a hint after a message that ends in a full stop: no ".;"' '
+	write_config "
+[provider.az]
+type = azure
+base_url = $FAKE_URL
+api_key = \${AZ_KEY}
+" &&
+	echo hi | AZ_KEY=wrong test_expect_code 77 llm-chat -m az/echo 2>err &&
+	echo "llm-chat: error: az: HTTP 401: Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource; check AZ_KEY" >expect &&
+	test_cmp expect err &&
+	echo hi | AZ_KEY=$FAKE_KEY test_expect_code 78 llm-chat -m az/nonesuch 2>err &&
+	echo "llm-chat: error: az: HTTP 404: The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again; check the model id '\''nonesuch'\''" >expect &&
+	test_cmp expect err
+'
+
+test_expect_success 'a message without a full stop keeps its last character' '
+	echo hi | FAKE_KEY=wrong test_expect_code 77 llm-chat -m fake/echo 2>err &&
+	echo "llm-chat: error: fake: HTTP 401: Incorrect API key provided; check FAKE_KEY" >expect &&
+	test_cmp expect err
+'
+
 test_done

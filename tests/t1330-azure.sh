@@ -167,7 +167,7 @@ test_expect_success 'the key never reaches stdout, stderr or the log' '
 test_expect_success 'a wrong key: 77, naming the variable' '
 	echo hi | FAKE_KEY=wrong test_expect_code 77 llm-chat -m az/echo >out 2>err &&
 	test_must_be_empty out &&
-	echo "llm-chat: error: az: HTTP 401: Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.; check FAKE_KEY" >expect &&
+	echo "llm-chat: error: az: HTTP 401: Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource; check FAKE_KEY" >expect &&
 	test_cmp expect err
 '
 

@@ -52,6 +52,27 @@ provider = mock
 name = echo
 input_cost = 1
 output_cost = 2
+
+[provider.wait400]
+type = mock
+delay_ms = 400
+
+[provider.mute]
+type = mock
+delay_ms = 1000
+
+[provider.shadowy]
+type = mock
+delay_ms = 1000
+reply = SHADOW
+
+[group.mirror]
+models = mock/echo+slow, shadowy/x
+strategy = shadow
+
+[group.mirror-http]
+models = fake/echo, shadowy/x
+strategy = shadow
 "
 
 test_expect_success 'mock/echo answers the prompt, without any request' '
@@ -157,6 +178,114 @@ else
 		test "$(sql "select status from requests")" = interrupted &&
 		test "$(sql "select response from requests")" = "$(head -c -1 out)" &&
 		test "$(wc -c <out)" -lt 60
+	'
+fi
+
+# Local answers run in the event loop beside the other calls.
+if [ "${LLM_VALGRIND:-}" = 1 ]; then
+	test_skip "two mock models answer at the same time" "timing under valgrind"
+else
+	# (Measured against the same run without delay_ms: starting and
+	# ending the program takes a while of its own on a loaded machine.)
+	test_expect_success 'two mock models answer at the same time' '
+		reset_log &&
+		t0=$(date +%s%N) &&
+		llm-compare -m mock/one -m mock/two hi </dev/null >base &&
+		t1=$(date +%s%N) &&
+		llm-compare -m wait400/one -m wait400/two hi </dev/null >out &&
+		t2=$(date +%s%N) &&
+		ms=$(( (t2 - t1 - (t1 - t0)) / 1000000 )) &&
+		grep "^This is" out >got &&
+		printf "%s\n" "This is a mock reply from one." \
+			"This is a mock reply from two." >expect &&
+		test_cmp expect got &&
+		sql "select model, status, ttft_ms >= 400, latency_ms >= 400
+			from requests where provider = \"wait400\"
+			order by model" >got &&
+		printf "%s\n" "wait400/one|ok|1|1" "wait400/two|ok|1|1" >expect &&
+		test_cmp expect got &&
+		echo "two answers of 400 ms added $ms ms" &&
+		test "$ms" -lt 700
+	'
+fi
+
+test_expect_success 'a mock shadow does not hold back the answer' '
+	reset_log &&
+	rm -f fifo &&
+	mkfifo fifo &&
+	{ echo "a b c d e" | llm-chat -m mirror >fifo 2>err & } &&
+	pid=$! &&
+	cat fifo >out &&
+	kill -0 $pid &&
+	wait $pid &&
+	echo "a b c d e" >expect &&
+	test_cmp expect out &&
+	test_must_be_empty err &&
+	sql "select model, response, status, route from requests
+		order by model" >got &&
+	printf "%s\n" "mock/echo+slow|a b c d e|ok|mirror" \
+		"shadowy/x|SHADOW|ok|mirror" >expect &&
+	test_cmp expect got &&
+	test "$(sql "select (select latency_ms from requests
+		where model = \"mock/echo+slow\") < (select ttft_ms from requests
+		where model = \"shadowy/x\")")" = 1
+'
+
+if [ "${LLM_VALGRIND:-}" = 1 ]; then
+	test_skip "a mock shadow does not hold back an HTTP primary" \
+		"timing under valgrind"
+else
+	test_expect_success 'a mock shadow does not hold back an HTTP primary' '
+		reset_log &&
+		echo hello | llm-chat -m mirror-http >out 2>err &&
+		echo hello >expect &&
+		test_cmp expect out &&
+		sql "select model, response, status from requests order by model" >got &&
+		printf "%s\n" "fake/echo|hello|ok" "shadowy/x|SHADOW|ok" >expect &&
+		test_cmp expect got &&
+		test "$(sql "select (select latency_ms from requests
+			where model = \"fake/echo\") < (select ttft_ms from requests
+			where model = \"shadowy/x\")")" = 1
+	'
+fi
+
+test_expect_success '--first-byte-timeout ends a silent mock like a silent provider' '
+	reset_log &&
+	test_expect_code 75 llm-chat -m mute/echo --first-byte-timeout 0.2 \
+		hi >out 2>err &&
+	test_must_be_empty out &&
+	echo "llm-chat: error: mute: no answer within 0.2 s" >expect &&
+	test_cmp expect err &&
+	sql "select status, error, response, finish_reason, attempts,
+		latency_ms >= 200 from requests" >got &&
+	echo "error|mute: no answer within 0.2 s||error|1|1" >expect &&
+	test_cmp expect got
+'
+
+test_expect_success '--idle-timeout ends a stalled mock stream, keeping its start' '
+	reset_log &&
+	test_expect_code 75 llm-chat -m mock/echo+slow --idle-timeout 0.02 \
+		"w1 w2 w3" >out 2>err &&
+	echo "w1 " >expect &&
+	test_cmp expect out &&
+	test "$(sql "select status, error, response, attempts from requests")" = \
+		"error|mock: the answer stalled for 0.02 s|w1 |1"
+'
+
+if [ "${LLM_VALGRIND:-}" = 1 ]; then
+	test_skip "SIGTERM while a mock waits" "signal timing under valgrind"
+else
+	test_expect_success 'SIGTERM while a mock waits for delay_ms: 143, logged' '
+		reset_log &&
+		{ llm-chat -m mute/echo hi >out 2>err & } &&
+		pid=$! &&
+		sleep 0.3 &&
+		kill -TERM $pid &&
+		{ wait $pid; echo $? >code; } &&
+		test "$(cat code)" = 143 &&
+		test_must_be_empty out &&
+		test "$(sql "select status, error, response, ttft_ms from requests")" = \
+			"interrupted|terminated||"
 	'
 fi
 

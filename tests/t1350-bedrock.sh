@@ -109,6 +109,20 @@ type = bedrock
 base_url = $FAKE_URL
 region = $REGION
 
+[provider.bed-unset]
+type = bedrock
+base_url = $FAKE_URL
+region = $REGION
+api_key = \${UNSET_BED_KEY}
+access_key_id = \${AWS_ACCESS_KEY_ID}
+secret_access_key = \${AWS_SECRET_ACCESS_KEY}
+
+[provider.bed-unset-nocreds]
+type = bedrock
+base_url = $FAKE_URL
+region = $REGION
+api_key = \${UNSET_BED_KEY}
+
 [model.claude]
 provider = bed
 name = anthropic.echo-v1:0
@@ -396,7 +410,7 @@ test_expect_success 'a session token: sent, signed and accepted' '
 test_expect_success 'a session token required but not sent: 77' '
 	echo hi | test_expect_code 77 llm-chat -m bed-notok/echo >out 2>err &&
 	test_must_be_empty out &&
-	echo "llm-chat: error: bed-notok: HTTP 403: The security token included in the request is invalid." >expect &&
+	echo "llm-chat: error: bed-notok: HTTP 403: UnrecognizedClientException: The security token included in the request is invalid." >expect &&
 	test_cmp expect err
 '
 
@@ -413,7 +427,7 @@ test_expect_success 'a wrong secret: 77, a clear message, no secret shown' '
 	echo hi | AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYwrong0KEY \
 		test_expect_code 77 llm-chat -m bed/echo >out 2>err &&
 	test_must_be_empty out &&
-	echo "llm-chat: error: bed: HTTP 403: The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details." >expect &&
+	echo "llm-chat: error: bed: HTTP 403: InvalidSignatureException: The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details." >expect &&
 	test_cmp expect err &&
 	test "$(req .auth.verified)" = false &&
 	test "$(req .auth.error)" = "the signature differs" &&
@@ -426,13 +440,13 @@ test_expect_success 'a wrong secret: 77, a clear message, no secret shown' '
 test_expect_success 'an unknown access key id: 77' '
 	echo hi | AWS_ACCESS_KEY_ID=AKIDUNKNOWN test_expect_code 77 \
 		llm-chat -m bed/echo >out 2>err &&
-	echo "llm-chat: error: bed: HTTP 403: The security token included in the request is invalid." >expect &&
+	echo "llm-chat: error: bed: HTTP 403: UnrecognizedClientException: The security token included in the request is invalid." >expect &&
 	test_cmp expect err
 '
 
 test_expect_success 'signed for another region (the default us-east-1): 77' '
 	echo hi | test_expect_code 77 llm-chat -m bed-east/echo >out 2>err &&
-	echo "llm-chat: error: bed-east: HTTP 403: Credential should be scoped to a valid region, not '\''us-east-1'\''. " >expect &&
+	echo "llm-chat: error: bed-east: HTTP 403: InvalidSignatureException: Credential should be scoped to a valid region, not '\''us-east-1'\''. " >expect &&
 	test_cmp expect err &&
 	test "$(req .auth.credential | cut -d / -f 3)" = us-east-1
 '
@@ -440,12 +454,12 @@ test_expect_success 'signed for another region (the default us-east-1): 77' '
 test_expect_success 'a signature 16 minutes old: 77, Signature expired' '
 	echo hi | test_expect_code 77 llm-chat -m bed-late/echo >out 2>err &&
 	test_must_be_empty out &&
-	grep -Eq "^llm-chat: error: bed-late: HTTP 403: Signature expired: [0-9]{8}T[0-9]{6}Z is now earlier than [0-9]{8}T[0-9]{6}Z \([0-9]{8}T[0-9]{6}Z - 15 min\.\)\$" err
+	grep -Eq "^llm-chat: error: bed-late: HTTP 403: InvalidSignatureException: Signature expired: [0-9]{8}T[0-9]{6}Z is now earlier than [0-9]{8}T[0-9]{6}Z \([0-9]{8}T[0-9]{6}Z - 15 min\.\)\$" err
 '
 
 test_expect_success 'a signature 16 minutes early: 77, not yet current' '
 	echo hi | test_expect_code 77 llm-chat -m bed-early/echo >out 2>err &&
-	grep -Eq "^llm-chat: error: bed-early: HTTP 403: Signature not yet current: [0-9]{8}T[0-9]{6}Z is still later than [0-9]{8}T[0-9]{6}Z \([0-9]{8}T[0-9]{6}Z \+ 15 min\.\)\$" err
+	grep -Eq "^llm-chat: error: bed-early: HTTP 403: InvalidSignatureException: Signature not yet current: [0-9]{8}T[0-9]{6}Z is still later than [0-9]{8}T[0-9]{6}Z \([0-9]{8}T[0-9]{6}Z \+ 15 min\.\)\$" err
 '
 
 test_expect_success 'an API key: Bearer, no signature, accepted' '
@@ -465,7 +479,7 @@ test_expect_success 'a wrong API key: 77, naming the variable' '
 	echo hi | BED_API_KEY=ABSKwrong test_expect_code 77 \
 		llm-chat -m bed-key/echo >out 2>err &&
 	test_must_be_empty out &&
-	echo "llm-chat: error: bed-key: HTTP 403: The security token included in the request is invalid.; check BED_API_KEY" >expect &&
+	echo "llm-chat: error: bed-key: HTTP 403: UnrecognizedClientException: The security token included in the request is invalid; check BED_API_KEY" >expect &&
 	test_cmp expect err &&
 	test_not_grep ABSKwrong err
 '
@@ -474,6 +488,34 @@ test_expect_success 'no credentials at all: 77 before anything is sent' '
 	lines=$(wc -l <"$FAKE_LOG") &&
 	echo hi | test_expect_code 77 llm-chat -m bed-nocreds/echo >out 2>err &&
 	test_grep "no AWS credentials for provider '\''bed-nocreds'\''" err &&
+	test "$(wc -l <"$FAKE_LOG")" -eq "$lines"
+'
+
+test_expect_success 'api_key of an unset variable beside SigV4: signed' '
+	echo signed | llm-chat -m bed-unset/echo >out 2>err &&
+	echo signed >expect &&
+	test_cmp expect out &&
+	test_must_be_empty err &&
+	test "$(req .auth.scheme)" = sigv4 &&
+	test "$(req .auth.verified)" = true &&
+	test "$(req .headers.authorization | cut -c1-16)" = AWS4-HMAC-SHA256 &&
+	test "$(llm-providers --json bed-unset | jq -r ".[0].status")" = ready
+'
+
+test_expect_success 'the same variable set: its key wins, as Bearer' '
+	echo keyed | UNSET_BED_KEY=$BED_API_KEY llm-chat -m bed-unset/echo >out 2>err &&
+	echo keyed >expect &&
+	test_cmp expect out &&
+	test "$(req .auth.scheme)" = bearer &&
+	secrets out err
+'
+
+test_expect_success 'api_key of an unset variable, no SigV4: 77, nothing sent' '
+	lines=$(wc -l <"$FAKE_LOG") &&
+	echo hi | test_expect_code 77 llm-chat -m bed-unset-nocreds/echo >out 2>err &&
+	test_must_be_empty out &&
+	echo "llm-chat: error: no API key for provider '\''bed-unset-nocreds'\'': set UNSET_BED_KEY" >expect &&
+	test_cmp expect err &&
 	test "$(wc -l <"$FAKE_LOG")" -eq "$lines"
 '
 
@@ -519,6 +561,16 @@ test_expect_success 'the verifier refuses what the client never sends' '
 	test "$(req .auth.error)" = "SignedHeaders are not lowercase, sorted and unique"
 '
 
+test_expect_success 'the exception named from x-amzn-ErrorType, not the body' '
+	refusal "$FAKE_URL/model/echo/converse" -d "{}" >/dev/null &&
+	test "$(jq -c "keys" body)" = "[\"message\"]" &&
+	echo hi | test_expect_code 75 llm-chat -m bed/fail-429 --json >out 2>err &&
+	test "$(jq -r .error out)" = "bed: HTTP 429: ThrottlingException: Too many requests, please wait before trying again." &&
+	echo hi | test_expect_code 77 llm-chat -m bed/fail-403 2>err &&
+	echo "llm-chat: error: bed: HTTP 403: AccessDeniedException: You don'\''t have access to the model with the specified model ID." >expect &&
+	test_cmp expect err
+'
+
 test_expect_success 'the secrets never reach stdout, stderr or the log (-vv)' '
 	reset_log &&
 	echo hi | llm-chat -vv -m bed/echo >out 2>err &&
@@ -547,38 +599,38 @@ test_expect_success '429 once, then an answer when retried' '
 test_expect_success '429 rate limited: 75, the message' '
 	echo hi | test_expect_code 75 llm-chat -m bed/fail-429 >out 2>err &&
 	test_must_be_empty out &&
-	echo "llm-chat: error: bed: HTTP 429: Too many requests, please wait before trying again." >expect &&
+	echo "llm-chat: error: bed: HTTP 429: ThrottlingException: Too many requests, please wait before trying again." >expect &&
 	test_cmp expect err
 '
 
 test_expect_success '500 and 503: 69' '
 	echo hi | test_expect_code 69 llm-chat -m bed/fail-500 2>err &&
-	echo "llm-chat: error: bed: HTTP 500: The system encountered an unexpected error during processing. Try your request again." >expect &&
+	echo "llm-chat: error: bed: HTTP 500: InternalServerException: The system encountered an unexpected error during processing. Try your request again." >expect &&
 	test_cmp expect err &&
 	echo hi | test_expect_code 69 llm-chat -m bed/fail-503 --no-stream 2>err &&
-	echo "llm-chat: error: bed: HTTP 503: Bedrock is unable to process your request." >expect &&
+	echo "llm-chat: error: bed: HTTP 503: ServiceUnavailableException: Bedrock is unable to process your request." >expect &&
 	test_cmp expect err
 '
 
 test_expect_success '403 access denied to the model: 77' '
 	echo hi | test_expect_code 77 llm-chat -m bed/fail-403 2>err &&
-	test_grep "HTTP 403: You don'\''t have access to the model with the specified model ID." err
+	test_grep "HTTP 403: AccessDeniedException: You don'\''t have access to the model with the specified model ID." err
 '
 
 test_expect_success 'an unknown model id: 78, as Bedrock says it' '
 	reset_log &&
 	echo hi | test_expect_code 78 llm-chat -m bed/anthropic.nonesuch-v1:0 >out 2>err &&
 	test_must_be_empty out &&
-	echo "llm-chat: error: bed: HTTP 400: The provided model identifier is invalid." >expect &&
+	echo "llm-chat: error: bed: HTTP 400: ValidationException: The provided model identifier is invalid." >expect &&
 	test_cmp expect err &&
 	test "$(sql "select status, http_status from requests")" = "error|400" &&
 	echo hi | test_expect_code 78 llm-chat -m bed/fail-404 2>err &&
-	test_grep "HTTP 404: Could not resolve the foundation model from the provided model identifier." err
+	test_grep "HTTP 404: ResourceNotFoundException: Could not resolve the foundation model from the provided model identifier; check the model id '\''fail-404'\''" err
 '
 
 test_expect_success 'a request Bedrock refuses (temperature above 1): 65' '
 	echo hi | test_expect_code 65 llm-chat -m bed/echo -t 1.5 2>err &&
-	echo "llm-chat: error: bed: HTTP 400: 1 validation error detected: Value '\''1.5'\'' at '\''inferenceConfig.temperature'\'' failed to satisfy constraint: Member must have value less than or equal to 1" >expect &&
+	echo "llm-chat: error: bed: HTTP 400: ValidationException: 1 validation error detected: Value '\''1.5'\'' at '\''inferenceConfig.temperature'\'' failed to satisfy constraint: Member must have value less than or equal to 1" >expect &&
 	test_cmp expect err
 '
 

@@ -539,6 +539,8 @@ test_expect_success 'prune --dry-run reports and removes nothing' '
 '
 
 test_expect_success 'prune --older-than: old requests go, sessions and messages stay' '
+	llm-log search lisbon >/dev/null &&
+	test "$(sql "select count(*) from requests_fts where requests_fts match '\''lisbon'\''")" -gt 0 &&
 	llm-log prune --older-than 2026-11-21 >out &&
 	echo "removed 2 requests, 82 bytes of text" >expect &&
 	test_cmp expect out &&
@@ -587,6 +589,7 @@ test_expect_success 'reprice: the costs at the prices of llm.ini' '
 '
 
 test_expect_success 'reprice after a price change, with a filter' '
+	llm-log search lisbon >/dev/null &&
 	sed "s/^input_cost = 1.5/input_cost = 3/" "$LLM_CONFIG" >new.ini &&
 	llm-log --config new.ini reprice --model m2 >out &&
 	echo "repriced 2 requests (0 unchanged, 0 without a price)" >expect &&
@@ -638,6 +641,7 @@ test_expect_success 'backup: a consistent copy while others keep logging' '
 		test "$(sqlite3 "copy$k.db" "pragma integrity_check")" = ok || exit 1
 		n=$(sqlite3 "copy$k.db" "select count(*) from requests") &&
 		test "$n" -ge 6 && test "$n" -le 306 || exit 1
+		sqlite3 "copy$k.db" "INSERT INTO requests_fts(rowid, prompt, response) SELECT id, prompt, response FROM requests WHERE id > coalesce((SELECT max(id) FROM requests_fts_docsize), 0); INSERT INTO requests_fts(requests_fts) VALUES ('\''integrity-check'\'')" || exit 1
 		test "$(sqlite3 "copy$k.db" "select count(*) from requests_fts where requests_fts match '\''writer OR lisbon'\''")" = $((n - 5)) || exit 1
 	done &&
 	wait $writer &&
@@ -657,8 +661,8 @@ test_expect_success 'backup: the copy is a log llm-log reads' '
 	test_expect_code 64 llm-log backup 2>err
 '
 
-test_expect_success 'the log is at schema version 3, with the time index' '
-	test "$(sql "pragma user_version")" = 3 &&
+test_expect_success 'the log is at schema version 4, with the time index' '
+	test "$(sql "pragma user_version")" = 4 &&
 	test "$(sql "select count(*) from sqlite_master where name = '\''requests_time'\''")" = 1
 '
 

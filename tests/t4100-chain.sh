@@ -15,6 +15,21 @@ max_tokens = 77
 
 [group.fb]
 models = fake/fail-503, fake/echo
+
+[group.shadowed]
+models = fake/fixed-PRIMARY, fake/fixed-SHADOW, fake/sys
+strategy = shadow
+
+[group.slowshadow]
+models = fake/fixed-FAST, fake/fixed-SLOW+delay-3000
+strategy = shadow
+
+[group.hanging]
+models = fake/fixed-QUICK, fake/hang
+strategy = shadow
+
+[group.broken]
+models = fake/echo+words+midstream-error, fake/fixed-WHOLE
 '
 
 # nth_content N: the last user message of the fake's Nth request.
@@ -698,6 +713,203 @@ test_expect_success 'a step routed by a group: its strategy picks, the log names
 	sql "SELECT step, model, route FROM requests WHERE tool = \"llm-chain\" ORDER BY id DESC LIMIT 3" >got &&
 	printf "%s\n" "2|fake/echo|refusing" "2|fake/fixed-+finish-content_filter|refusing" "1|fake/fixed-B|arm" >expect &&
 	test_cmp expect got
+'
+
+# Shadow groups: the shadows of a step run beside its primary, in a
+# process of their own; they are logged under the step, never printed and
+# never passed on.
+test_expect_success 'shadows: logged under their step with the chain id and route, never printed nor passed on' '
+	reset_log &&
+	: >"$FAKE_LOG" &&
+	llm-chain -m shadowed -s SYS -m fake/echo hello </dev/null >out 2>err &&
+	echo PRIMARY >expect &&
+	test_cmp expect out &&
+	test_must_be_empty err &&
+	test "$(requests)" = 4 &&
+	sql "SELECT step, model, coalesce(route, \"-\"), prompt, response FROM requests ORDER BY step, model" >got &&
+	printf "%s\n" "1|fake/fixed-PRIMARY|shadowed|hello|PRIMARY" \
+		"1|fake/fixed-SHADOW|shadowed|hello|SHADOW" \
+		"1|fake/sys|shadowed|hello|SYS" \
+		"2|fake/echo|-|PRIMARY|PRIMARY" >expect &&
+	test_cmp expect got &&
+	test "$(sql "SELECT count(DISTINCT group_id) || count(*) FROM requests WHERE tool = \"llm-chain\" AND group_id IS NOT NULL")" = 14
+'
+
+test_expect_success 'shadows: the next step does not wait for them, and they are logged before exit' '
+	reset_log &&
+	llm-chain -m slowshadow -m fake/echo go </dev/null >out 2>err &&
+	echo FAST >expect &&
+	test_cmp expect out &&
+	test_must_be_empty err &&
+	sql "SELECT step, model, status FROM requests ORDER BY id" >got &&
+	printf "%s\n" "1|fake/fixed-FAST|ok" "2|fake/echo|ok" \
+		"1|fake/fixed-SLOW+delay-3000|ok" >expect &&
+	test_cmp expect got
+'
+
+test_expect_success 'shadows of the last step: the reader sees the end of the answer first' '
+	reset_log &&
+	rm -f fifo &&
+	mkfifo fifo &&
+	{ llm-chain -m fake/echo -m slowshadow hi </dev/null >fifo 2>err & } &&
+	pid=$! &&
+	cat fifo >out &&
+	test "$(sql "SELECT count(*) FROM requests WHERE model LIKE \"fake/fixed-SLOW%\"")" = 0 &&
+	wait $pid &&
+	echo FAST >expect &&
+	test_cmp expect out &&
+	test_must_be_empty err &&
+	test "$(sql "SELECT step || route || status FROM requests WHERE model LIKE \"fake/fixed-SLOW%\"")" = 2slowshadowok
+'
+
+test_expect_success 'shadows with --json: only the primary is a step' '
+	reset_log &&
+	llm-chain --json -m fake/echo -m shadowed hi </dev/null >out 2>err &&
+	test_must_be_empty err &&
+	jq -c "[.status, .output, (.steps | length), .steps[1].model, .steps[1].route]" out >got &&
+	echo "[\"ok\",\"PRIMARY\",2,\"fake/fixed-PRIMARY\",\"shadowed\"]" >expect &&
+	test_cmp expect got &&
+	sql "SELECT model FROM requests WHERE step = 2 AND group_id = \"$(jq -r .chain_id out)\" ORDER BY model" >got &&
+	printf "%s\n" fake/fixed-PRIMARY fake/fixed-SHADOW fake/sys >expect &&
+	test_cmp expect got
+'
+
+test_expect_success 'shadows with --no-log: sent, not logged' '
+	reset_log &&
+	: >"$FAKE_LOG" &&
+	llm-chain --no-log -m fake/echo -m shadowed hi </dev/null >out 2>err &&
+	echo PRIMARY >expect &&
+	test_cmp expect out &&
+	test_must_be_empty err &&
+	jq -r .body.model "$FAKE_LOG" | sort >got &&
+	printf "%s\n" echo fixed-PRIMARY fixed-SHADOW sys >expect &&
+	test_cmp expect got &&
+	test ! -f "$DB"
+'
+
+test_expect_success 'shadows: a signal caught while waiting for them ends them as interrupted, logged' '
+	reset_log &&
+	: >"$FAKE_LOG" &&
+	{ llm-chain -m fake/echo -m hanging hi </dev/null >out 2>err & } &&
+	pid=$! &&
+	i=0 &&
+	while ! grep -q "\"model\":\"hang\"" "$FAKE_LOG" ||
+		[ "$(sql "SELECT count(*) FROM requests WHERE step = 2" 2>/dev/null)" != 1 ]; do
+		[ $i -lt 400 ] || return 1
+		sleep 0.05
+		i=$((i + 1))
+	done &&
+	kill -TERM $pid &&
+	wait $pid &&
+	echo QUICK >expect &&
+	test_cmp expect out &&
+	sql "SELECT step, model, status FROM requests ORDER BY step, model" >got &&
+	printf "%s\n" "1|fake/echo|ok" "2|fake/fixed-QUICK|ok" "2|fake/hang|interrupted" >expect &&
+	test_cmp expect got
+'
+
+MIDERR="fake: error in the stream: The server had an error while processing your request"
+
+test_expect_success 'without --atomic, a mid-stream failure of the last step is final: what arrived stays' '
+	reset_log &&
+	test_expect_code 69 llm-chain -m fake/echo -m broken one two three </dev/null >out 2>err &&
+	echo "one " >expect &&
+	test_cmp expect out &&
+	echo "llm-chain: error: step 2 (fake/echo+words+midstream-error): $MIDERR" >expect &&
+	test_cmp expect err &&
+	sql "SELECT step, model, status, response FROM requests ORDER BY id" >got &&
+	printf "%s\n" "1|fake/echo|ok|one two three" \
+		"2|fake/echo+words+midstream-error|error|one " >expect &&
+	test_cmp expect got
+'
+
+test_expect_success '--atomic: a mid-stream failure of the last step falls back; only the whole answer is printed' '
+	reset_log &&
+	llm-chain --atomic -m fake/echo -m broken one two three </dev/null >out 2>err &&
+	echo WHOLE >expect &&
+	test_cmp expect out &&
+	echo "llm-chain: warning: step 2: fake/echo+words+midstream-error failed, trying the next model of '\''broken'\'': step 2 (fake/echo+words+midstream-error): $MIDERR" >expect &&
+	test_cmp expect err &&
+	sql "SELECT step, model, status, response FROM requests ORDER BY id" >got &&
+	printf "%s\n" "1|fake/echo|ok|one two three" \
+		"2|fake/echo+words+midstream-error|error|one " \
+		"2|fake/fixed-WHOLE|ok|WHOLE" >expect &&
+	test_cmp expect got
+'
+
+test_expect_success '--atomic: a last step that fails mid-stream prints nothing of its answer' '
+	reset_log &&
+	test_expect_code 69 llm-chain --atomic -m fake/echo -m fake/echo+words+midstream-error one two three </dev/null >out 2>err &&
+	test_must_be_empty out &&
+	echo "llm-chain: error: step 2 (fake/echo+words+midstream-error): $MIDERR" >expect &&
+	test_cmp expect err &&
+	test "$(sql "SELECT response FROM requests WHERE step = 2")" = "one "
+'
+
+test_expect_success '--atomic: a whole answer, ending in one newline' '
+	llm-chain --atomic -m fake/echo -m fake/echo+words one two three </dev/null >out 2>err &&
+	echo "one two three" >expect &&
+	test_cmp expect out &&
+	test_must_be_empty err
+'
+
+test_expect_success 'a step shown nowhere is held: its mid-stream failure falls back without --atomic' '
+	reset_log &&
+	llm-chain -m broken -m fake/echo one two three </dev/null >out 2>err &&
+	echo WHOLE >expect &&
+	test_cmp expect out &&
+	test_grep "step 1: fake/echo+words+midstream-error failed, trying the next model of '\''broken'\''" err &&
+	sql "SELECT step, model, status FROM requests ORDER BY id" >got &&
+	printf "%s\n" "1|fake/echo+words+midstream-error|error" \
+		"1|fake/fixed-WHOLE|ok" "2|fake/echo|ok" >expect &&
+	test_cmp expect got
+'
+
+test_expect_success '--show-steps without --atomic: a step shown mid-stream cannot fall back' '
+	test_expect_code 69 llm-chain --show-steps -m broken -m fake/echo one two three </dev/null >out 2>err &&
+	test_must_be_empty out &&
+	printf "== step 1/2: broken ==\none \nllm-chain: error: step 1 (fake/echo+words+midstream-error): %s\n" "$MIDERR" >expect &&
+	test_cmp expect err
+'
+
+test_expect_success '--atomic --show-steps: each step shown once complete, after a fallback' '
+	llm-chain --atomic --show-steps -m broken -m fake/echo one two three </dev/null >out 2>err &&
+	echo WHOLE >expect &&
+	test_cmp expect out &&
+	cat >expect <<-EOT &&
+	== step 1/2: broken ==
+	llm-chain: warning: step 1: fake/echo+words+midstream-error failed, trying the next model of '\''broken'\'': step 1 (fake/echo+words+midstream-error): $MIDERR
+	WHOLE
+	== step 2/2: fake/echo ==
+	EOT
+	test_cmp expect err
+'
+
+test_expect_success '--atomic --json: the fallback is the step, the failure is logged' '
+	reset_log &&
+	llm-chain --atomic --json --show-steps -m fake/echo -m broken one two three </dev/null >out 2>err &&
+	jq -c "[.status, .output, (.steps | length), .steps[1].model, .steps[1].id]" out >got &&
+	echo "[\"ok\",\"WHOLE\",2,\"fake/fixed-WHOLE\",3]" >expect &&
+	test_cmp expect got &&
+	grep -v "^llm-chain: warning: " err >shown &&
+	printf "== step 1/2: fake/echo ==\none two three\n== step 2/2: broken ==\nWHOLE\n" >expect &&
+	test_cmp expect shown &&
+	test "$(sql "SELECT status || response FROM requests WHERE id = 2")" = "errorone "
+'
+
+test_expect_success '--json --show-steps without --atomic: no fallback after text was shown' '
+	test_expect_code 69 llm-chain --json --show-steps -m fake/echo -m broken one two three </dev/null >out 2>err &&
+	jq -c "[.status, .output, (.steps | length), .steps[1].response]" out >got &&
+	echo "[\"error\",null,2,\"one \"]" >expect &&
+	test_cmp expect got
+'
+
+test_expect_success '--atomic: stdout closed, quiet, exit 0' '
+	{ llm-chain --atomic -m fake/echo -m fake/big-2000000 "a b c d" </dev/null 2>err
+	  echo $? >code; } | head -c 10 >out &&
+	test "$(cat code)" = 0 &&
+	test_must_be_empty err &&
+	test "$(wc -c <out)" -eq 10
 '
 
 test_done

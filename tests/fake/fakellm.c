@@ -414,6 +414,9 @@ struct conn {
 	size_t nhdrs;
 	struct sb body;
 	bool split;         /* write the body one byte at a time */
+	bool reset_set;     /* reset-N: a 429 says when its limit resets */
+	bool reset_bad;     /* reset-bad: in malformed words */
+	long reset;         /* N, seconds */
 	bool chunked;       /* chunked transfer encoding for streams */
 	char *head;         /* NULL or header lines for every response */
 	cJSON *auth;        /* NULL or the log's "auth" member */
@@ -906,6 +909,8 @@ struct spec {
 	bool thinking, blocked, badcrc, nostop;
 	long delay, gap;  /* ms */
 	long fail, failfirst;
+	long reset;       /* reset-N */
+	bool has_reset, reset_bad;
 	char *finish;     /* NULL: "stop" */
 };
 
@@ -1001,6 +1006,10 @@ spec_option(struct spec *sp, const char *tok)
 		sp->badcrc = true;
 	else if (strcmp(tok, "nostop") == 0)
 		sp->nostop = true;
+	else if (strcmp(tok, "reset-bad") == 0)
+		sp->reset_bad = true;
+	else if (opt_num(tok, "reset", 0, 86400, &sp->reset))
+		sp->has_reset = true;
 	else if (opt_num(tok, "delay", 0, 600000, &sp->delay) ||
 		 opt_num(tok, "gap", 0, 600000, &sp->gap) ||
 		 opt_num(tok, "fail", 400, 599, &sp->fail) ||
@@ -1479,6 +1488,9 @@ chat_serve(struct conn *c, const struct proto *pr, struct chatreq *cr)
 		goto out;
 	}
 	c->split = sp.split;
+	c->reset_set = sp.has_reset || sp.reset_bad;
+	c->reset_bad = sp.reset_bad;
+	c->reset = sp.reset;
 	if (sp.failfirst && seen_first(cr->model)) {
 		rc = pr->fail(c, sp.failfirst, cr->model);
 		goto out;
@@ -1746,6 +1758,61 @@ oai_whole(struct gen *o, const char *reply)
 	return rc;
 }
 
+/*
+ * reset-N and reset-bad: a 429 says when the limit resets instead of
+ * sending Retry-After, the request limit being the one exhausted; with
+ * reset-bad, in words no client can read.
+ */
+
+/* OpenAI's headers: durations as Go prints them ("1s", "6m0s"). */
+static void
+oai_reset_headers(const struct conn *c, struct sb *h)
+{
+	long n = c->reset;
+
+	sb_addf(h, "x-ratelimit-limit-requests: 60\r\n"
+		   "x-ratelimit-limit-tokens: 150000\r\n"
+		   "x-ratelimit-remaining-requests: 0\r\n"
+		   "x-ratelimit-remaining-tokens: 149990\r\n"
+		   "x-ratelimit-reset-tokens: 4ms\r\n"
+		   "x-ratelimit-reset-requests: ");
+	if (c->reset_bad)
+		sb_addf(h, "soon");
+	else if (n >= 3600)
+		sb_addf(h, "%ldh%ldm%lds", n / 3600, n % 3600 / 60, n % 60);
+	else if (n >= 60)
+		sb_addf(h, "%ldm%lds", n / 60, n % 60);
+	else
+		sb_addf(h, "%lds", n);
+	sb_addf(h, "\r\n");
+}
+
+/* Anthropic's: RFC 3339 times, whole seconds rounded up, so that the
+ * wait is at least N s; the token limit, not exhausted, resets first. */
+static void
+anth_reset_headers(const struct conn *c, struct sb *h)
+{
+	struct timespec ts;
+	struct tm tm;
+	char now[32], then[32];
+	time_t t;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	t = ts.tv_sec + (ts.tv_nsec > 0);
+	gmtime_r(&t, &tm);
+	strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	t += c->reset;
+	gmtime_r(&t, &tm);
+	strftime(then, sizeof then, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	sb_addf(h, "anthropic-ratelimit-requests-limit: 50\r\n"
+		   "anthropic-ratelimit-requests-remaining: 0\r\n"
+		   "anthropic-ratelimit-requests-reset: %s\r\n"
+		   "anthropic-ratelimit-tokens-limit: 40000\r\n"
+		   "anthropic-ratelimit-tokens-remaining: 39000\r\n"
+		   "anthropic-ratelimit-tokens-reset: %s\r\n",
+		c->reset_bad ? "tomorrow" : then, now);
+}
+
 /* A forced failure, `fail-CODE`, with OpenAI's error body and headers. */
 static int
 oai_fail(struct conn *c, long code, const char *model)
@@ -1759,7 +1826,7 @@ oai_fail(struct conn *c, long code, const char *model)
 		"x-ratelimit-remaining-tokens: 149990\r\n"
 		"x-ratelimit-reset-requests: 1s\r\n"
 		"x-ratelimit-reset-tokens: 4ms\r\n";
-	struct sb msg = SB_INIT;
+	struct sb msg = SB_INIT, head = SB_INIT;
 	int rc;
 
 	switch (code) {
@@ -1785,7 +1852,9 @@ oai_fail(struct conn *c, long code, const char *model)
 				"timeout_error", NULL, "timeout");
 		break;
 	case 429:
-		rc = send_error(c, 429, ratelimit,
+		if (c->reset_set)
+			oai_reset_headers(c, &head);
+		rc = send_error(c, 429, c->reset_set ? sb_str(&head) : ratelimit,
 				"Rate limit reached for requests",
 				"rate_limit_error", NULL,
 				"rate_limit_exceeded");
@@ -1819,6 +1888,7 @@ oai_fail(struct conn *c, long code, const char *model)
 		break;
 	}
 	sb_free(&msg);
+	sb_free(&head);
 	return rc;
 }
 
@@ -2139,7 +2209,7 @@ azure_fail(struct conn *c, long code, const char *model)
 {
 	static const char ratelimit[] = "retry-after: 1\r\n"
 					"retry-after-ms: 1000\r\n";
-	struct sb msg = SB_INIT, num = SB_INIT;
+	struct sb msg = SB_INIT, num = SB_INIT, head = SB_INIT;
 	int rc;
 
 	(void)model;
@@ -2161,7 +2231,11 @@ azure_fail(struct conn *c, long code, const char *model)
 				 "moment and try again.");
 		break;
 	case 429:
-		rc = azure_error(c, 429, ratelimit, "429", "Requests to the "
+		if (c->reset_set)
+			oai_reset_headers(c, &head);
+		rc = azure_error(c, 429,
+				 c->reset_set ? sb_str(&head) : ratelimit,
+				 "429", "Requests to the "
 				 "ChatCompletions_Create Operation under "
 				 "Azure OpenAI API version 2024-10-21 have "
 				 "exceeded token rate limit of your current "
@@ -2186,6 +2260,7 @@ azure_fail(struct conn *c, long code, const char *model)
 	}
 	sb_free(&msg);
 	sb_free(&num);
+	sb_free(&head);
 	return rc;
 }
 
@@ -2265,7 +2340,7 @@ anth_fail(struct conn *c, long code, const char *model)
 		"anthropic-ratelimit-requests-limit: 50\r\n"
 		"anthropic-ratelimit-requests-remaining: 0\r\n"
 		"anthropic-ratelimit-requests-reset: 2023-11-14T22:13:21Z\r\n";
-	struct sb msg = SB_INIT;
+	struct sb msg = SB_INIT, head = SB_INIT;
 	const char *type, *m = NULL, *extra = NULL;
 	int rc;
 
@@ -2292,6 +2367,10 @@ anth_fail(struct conn *c, long code, const char *model)
 		m = "This request would exceed the rate limit for your "
 		    "organization of 50 requests per minute.";
 		extra = ratelimit;
+		if (c->reset_set) {
+			anth_reset_headers(c, &head);
+			extra = sb_str(&head);
+		}
 		break;
 	case 500:
 		type = "api_error";
@@ -2312,6 +2391,7 @@ anth_fail(struct conn *c, long code, const char *model)
 	}
 	rc = anth_error(c, (int)code, extra, type, m ? m : sb_str(&msg));
 	sb_free(&msg);
+	sb_free(&head);
 	return rc;
 }
 
@@ -2679,7 +2759,7 @@ gem_error(struct conn *c, int status, const char *gstatus, const char *msg,
 static int
 gem_fail(struct conn *c, long code, const char *model)
 {
-	struct sb msg = SB_INIT;
+	struct sb msg = SB_INIT, delay = SB_INIT;
 	const char *st, *m = NULL;
 	cJSON *details = NULL, *d;
 	int rc;
@@ -2713,7 +2793,11 @@ gem_fail(struct conn *c, long code, const char *model)
 		cJSON_AddStringToObject(d, "@type",
 					"type.googleapis.com/google.rpc."
 					"RetryInfo");
-		cJSON_AddStringToObject(d, "retryDelay", "1s");
+		if (c->reset_bad)
+			sb_addf(&delay, "soon");
+		else
+			sb_addf(&delay, "%lds", c->reset_set ? c->reset : 1);
+		cJSON_AddStringToObject(d, "retryDelay", delay.ptr);
 		cJSON_AddItemToArray(details, d);
 		break;
 	case 500:
@@ -2737,6 +2821,7 @@ gem_fail(struct conn *c, long code, const char *model)
 	}
 	rc = gem_error(c, (int)code, st, m ? m : sb_str(&msg), details);
 	sb_free(&msg);
+	sb_free(&delay);
 	return rc;
 }
 

@@ -727,8 +727,6 @@ test_readonly(const char *dir)
 	buf_setf(&path, "%s/ro/llm.db", dir);
 	/* Made without the cache's connections, which a child inherits. */
 	ok(store_open(&s, path.ptr, &err) == LLM_OK &&
-			sqlite3_exec(store_handle(s), cache_schema, NULL,
-				NULL, NULL) == SQLITE_OK &&
 			sqlite3_exec(store_handle(s),
 				"INSERT INTO cache (key, response)"
 				" VALUES ('ro', 'kept')",

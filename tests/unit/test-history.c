@@ -951,7 +951,7 @@ test_store(void)
 	is_int(store_open(&s, dbpath.ptr, &err), LLM_OK, "open a version 1 log");
 	store_close(s);
 	s = NULL;
-	is_str(q("PRAGMA user_version"), "3", "migrated to version 3");
+	is_str(q("PRAGMA user_version"), "4", "migrated to version 4");
 	is_str(q("SELECT group_concat(name, ' ') FROM (SELECT name FROM"
 		 " sqlite_master WHERE type = 'index' AND tbl_name = 'requests'"
 		 " AND sql IS NOT NULL ORDER BY name)"),

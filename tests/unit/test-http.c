@@ -436,6 +436,336 @@ test_transfers(void)
 	buf_release(&want);
 }
 
+/* ==== rate limits: durations, RFC 3339 times, reset headers ==== */
+
+static int
+near(double got, double want)
+{
+	return got - want < 1e-9 && want - got < 1e-9;
+}
+
+static void
+test_parse_duration(void)
+{
+	static const struct {
+		const char *s;
+		double secs;
+	} good[] = {
+		{ "1s", 1 },
+		{ "6m0s", 360 },
+		{ "20ms", 0.02 },
+		{ "1h2m3.5s", 3723.5 },
+		{ "0.5s", 0.5 },
+		{ ".5s", 0.5 },
+		{ "0", 0 },
+		{ "0s", 0 },
+		{ "37s", 37 },
+		{ "3.000001s", 3.000001 },
+		{ "2m59.56s", 179.56 },
+		{ "1h", 3600 },
+		{ "2m", 120 },
+		{ "500us", 0.0005 },
+		{ "500\xc2\xb5s", 0.0005 },
+		{ "100ns", 1e-7 },
+		{ "+3s", 3 },
+		{ "1m1ms", 60.001 },
+	};
+	static const char *const bad[] = {
+		"", "1", "00", "s", "m5s", "1x", "1 s", " 1s", "1s ", "-1s",
+		"1e3s", "soon", "inf", "nan", ".s", "1h-2m", "1S", "1sec",
+		"4 ms", "99999999999h",
+	};
+	struct buf name = BUF_INIT;
+	double d;
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		d = -1;
+		buf_setf(&name, "duration '%s' is %g s", good[i].s,
+			good[i].secs);
+		ok(http_parse_duration(good[i].s, strlen(good[i].s), &d) &&
+				near(d, good[i].secs),
+			name.ptr);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		d = -7;
+		buf_setf(&name, "duration '%s' is refused, *secs untouched",
+			bad[i]);
+		ok(!http_parse_duration(bad[i], strlen(bad[i]), &d) && d == -7,
+			name.ptr);
+	}
+	ok(http_parse_duration("12s, junk", 3, &d) && d == 12,
+		"only n bytes are read");
+	buf_release(&name);
+}
+
+static void
+test_parse_rfc3339(void)
+{
+	static const struct {
+		const char *s;
+		double t;
+	} good[] = {
+		{ "1970-01-01T00:00:00Z", 0 },
+		{ "2023-11-14T22:13:20Z", 1700000000 },
+		{ "2026-11-23T10:00:05Z", 1795428005 },
+		{ "2023-11-14T22:13:20.25Z", 1700000000.25 },
+		{ "2023-11-14T22:13:20.000001Z", 1700000000.000001 },
+		{ "2023-11-14T23:13:20+01:00", 1700000000 },
+		{ "2023-11-14T21:43:20-00:30", 1700000000 },
+		{ "2023-11-14T22:13:20+00:00", 1700000000 },
+		{ "2023-11-14t22:13:20z", 1700000000 },
+		{ "2023-11-14 22:13:20Z", 1700000000 },
+		{ "2024-02-29T00:00:00Z", 1709164800 },
+		{ "2000-02-29T12:00:00Z", 951825600 },
+		{ "1999-12-31T23:59:59Z", 946684799 },
+		{ "2016-12-31T23:59:60Z", 1483228800 },
+	};
+	static const char *const bad[] = {
+		"",
+		"tomorrow",
+		"2023-11-14T22:13:20",
+		"2023-11-14T22:13Z",
+		"2023-11-14",
+		"2023-11-14T22:13:20.Z",
+		"2023-11-14T22:13:20+0100",
+		"2023-11-14T22:13:20+01",
+		"2023-11-14T22:13:20Z junk",
+		"2023-11-14X22:13:20Z",
+		"2023-13-01T00:00:00Z",
+		"2023-00-01T00:00:00Z",
+		"2023-11-00T00:00:00Z",
+		"2023-11-31T00:00:00Z",
+		"2023-02-29T00:00:00Z",
+		"1900-02-29T00:00:00Z",
+		"2023-11-14T24:00:00Z",
+		"2023-11-14T22:60:00Z",
+		"2023-11-14T22:13:61Z",
+		"2023-11-14T22:13:20+24:00",
+		"2023-1-14T22:13:20Z",
+		"Tue, 14 Nov 2023 22:13:20 GMT",
+	};
+	struct buf name = BUF_INIT;
+	double t;
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		t = -1;
+		buf_setf(&name, "RFC 3339 '%s' is %.6f", good[i].s,
+			good[i].t);
+		ok(http_parse_rfc3339(good[i].s, strlen(good[i].s), &t) &&
+				t - good[i].t < 1e-6 && good[i].t - t < 1e-6,
+			name.ptr);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		t = -7;
+		buf_setf(&name, "RFC 3339 '%s' is refused", bad[i]);
+		ok(!http_parse_rfc3339(bad[i], strlen(bad[i]), &t) && t == -7,
+			name.ptr);
+	}
+	ok(http_parse_rfc3339("1970-01-01T00:00:10Z, junk", 20, &t) &&
+			t == 10,
+		"RFC 3339: only n bytes are read");
+	buf_release(&name);
+}
+
+/* The rule of http_response_wait(), on responses made by hand. */
+static void
+test_response_wait(void)
+{
+	struct http_call c;
+	struct http_response *r = &c.resp;
+
+	http_call_init(&c, NULL);
+	r->status = 429;
+	ok(http_response_wait(r) < 0, "nothing said: no wait");
+	r->reset[1] = 0.5;
+	r->reset[0] = 2;
+	is_int((long long)(http_response_wait(r) * 1000), 500,
+		"a 429, no remaining headers: the earliest reset");
+	r->remaining[1] = 10;
+	r->remaining[0] = 3;
+	is_int((long long)(http_response_wait(r) * 1000), 500,
+		"a 429, nothing exhausted: the earliest reset");
+	r->remaining[0] = 0;
+	is_int((long long)(http_response_wait(r) * 1000), 2000,
+		"the reset of the limit with nothing left");
+	r->remaining[3] = 0;
+	r->reset[3] = 30;
+	r->remaining[4] = 0;
+	r->reset[4] = 0;
+	is_int((long long)(http_response_wait(r) * 1000), 30000,
+		"several exhausted: the latest of their resets");
+	r->status = 503;
+	is_int((long long)(http_response_wait(r) * 1000), 30000,
+		"an exhausted limit counts on a 503 too");
+	r->retry_after = 4;
+	is_int((long long)(http_response_wait(r) * 1000), 4000,
+		"Retry-After wins");
+	http_call_release(&c);
+
+	http_call_init(&c, NULL);
+	r->status = 503;
+	r->reset[0] = 1;
+	r->reset[1] = 2;
+	ok(http_response_wait(r) < 0,
+		"a 503 with resets but nothing exhausted: no wait");
+	r->status = 429;
+	r->remaining[2] = 0; /* exhausted, its reset malformed */
+	ok(http_response_wait(r) < 0,
+		"the exhausted limit's reset unknown: no wait, not another's");
+	http_call_release(&c);
+}
+
+/* The headers as they arrive: names in any case, in any order. */
+static void
+test_rate_limit_headers(void)
+{
+	struct reply replies[] = {
+		/* 0: OpenAI's, remaining after reset */
+		{ .parts = { "HTTP/1.1 429 Too Many Requests\r\n"
+			     "X-RateLimit-Reset-Requests: 6m0s\r\n"
+			     "x-ratelimit-reset-tokens: 20ms\r\n"
+			     "x-ratelimit-remaining-tokens: 100\r\n"
+			     "X-Ratelimit-Remaining-Requests:  0 \r\n"
+			     "x-ratelimit-limit-requests: 60\r\n"
+			     "Content-Length: 0\r\n\r\n" } },
+		/* 1: resets alone */
+		{ .parts = { "HTTP/1.1 429 Too Many Requests\r\n"
+			     "x-ratelimit-reset-requests: 2s\r\n"
+			     "x-ratelimit-reset-tokens: 1.5s\r\n"
+			     "Content-Length: 0\r\n\r\n" } },
+		/* 2: Retry-After beside them */
+		{ .parts = { "HTTP/1.1 429 Too Many Requests\r\n"
+			     "x-ratelimit-remaining-requests: 0\r\n"
+			     "x-ratelimit-reset-requests: 1m0s\r\n"
+			     "Retry-After: 3\r\n"
+			     "Content-Length: 0\r\n\r\n" } },
+		/* 3: Anthropic's (filled in below) */
+		{ .parts = { NULL } },
+		/* 4: malformed values */
+		{ .parts = { "HTTP/1.1 429 Too Many Requests\r\n"
+			     "x-ratelimit-remaining-requests: none\r\n"
+			     "x-ratelimit-reset-requests: soon\r\n"
+			     "x-ratelimit-remaining-tokens: -5\r\n"
+			     "x-ratelimit-reset-tokens: 4 ms\r\n"
+			     "anthropic-ratelimit-requests-reset: tomorrow\r\n"
+			     "anthropic-ratelimit-requests-remaining: 0x10\r\n"
+			     "Content-Length: 0\r\n\r\n" } },
+		/* 5: Bedrock's error type */
+		{ .parts = { "HTTP/1.1 429 Too Many Requests\r\n"
+			     "x-amzn-ErrorType: ThrottlingException:http://"
+			     "internal.amazon.com/coral/com.amazon.bedrock/\r\n"
+			     "Content-Length: 0\r\n\r\n" } },
+		/* 6: without its namespace */
+		{ .parts = { "HTTP/1.1 403 Forbidden\r\n"
+			     "X-Amzn-ErrorType:  AccessDeniedException \r\n"
+			     "Content-Length: 0\r\n\r\n" } },
+	};
+	struct server srv;
+	struct http_call c;
+	struct buf anth = BUF_INIT;
+	char soon[32], later[32], past[32];
+	time_t now = time(NULL), t;
+	struct tm tm;
+	int i;
+
+	t = now + 2;
+	strftime(soon, sizeof(soon), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+	t = now + 30;
+	strftime(later, sizeof(later), "%Y-%m-%dT%H:%M:%SZ",
+		gmtime_r(&t, &tm));
+	t = now - 3600;
+	strftime(past, sizeof(past), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+	buf_addf(&anth, "HTTP/1.1 429 Too Many Requests\r\n"
+			"anthropic-ratelimit-requests-remaining: 0\r\n"
+			"anthropic-ratelimit-requests-reset: %s\r\n"
+			"Anthropic-RateLimit-Tokens-Reset: %s\r\n"
+			"anthropic-ratelimit-tokens-remaining: 5\r\n"
+			"anthropic-ratelimit-input-tokens-remaining: 0\r\n"
+			"anthropic-ratelimit-input-tokens-reset: %s\r\n"
+			"anthropic-ratelimit-output-tokens-reset: %s\r\n"
+			"Content-Length: 0\r\n\r\n",
+		later, soon, past, later);
+	replies[3].parts[0] = anth.ptr;
+	server_start(&srv, replies, sizeof(replies) / sizeof(replies[0]));
+	request_to(&srv, "GET", "/limits");
+
+	/* 0 */
+	http_call_init(&c, &rq);
+	http_perform(&c);
+	ok(c.resp.reset[0] == 360 && near(c.resp.reset[1], 0.02),
+		"OpenAI: x-ratelimit-reset-requests 6m0s, -tokens 20ms");
+	ok(c.resp.remaining[0] == 0 && c.resp.remaining[1] == 100,
+		"OpenAI: the remaining counts, in any order and case");
+	ok(c.resp.retry_after < 0, "no Retry-After");
+	ok(http_response_wait(&c.resp) == 360,
+		"the wait: the reset of the exhausted request limit");
+	for (i = 2; i < HTTP_RATE_LIMITS; i++)
+		if (c.resp.reset[i] >= 0 || c.resp.remaining[i] >= 0)
+			break;
+	ok(i == HTTP_RATE_LIMITS, "no Anthropic limits");
+	http_call_release(&c);
+
+	/* 1 */
+	http_call_init(&c, &rq);
+	http_perform(&c);
+	ok(http_response_wait(&c.resp) == 1.5,
+		"resets alone: the earliest");
+	http_call_release(&c);
+
+	/* 2 */
+	http_call_init(&c, &rq);
+	http_perform(&c);
+	ok(c.resp.reset[0] == 60 && http_response_wait(&c.resp) == 3,
+		"Retry-After wins over a reset");
+	http_call_release(&c);
+
+	/* 3 */
+	http_call_init(&c, &rq);
+	http_perform(&c);
+	ok(c.resp.reset[2] > 28 && c.resp.reset[2] <= 30,
+		"Anthropic: requests-reset 30 s ahead is about 30 s");
+	if (!(c.resp.reset[2] > 28 && c.resp.reset[2] <= 30))
+		printf("#   got %g\n", c.resp.reset[2]);
+	ok(c.resp.reset[3] > 0 && c.resp.reset[3] <= 2,
+		"Anthropic: tokens-reset, any case");
+	ok(c.resp.reset[4] == 0, "a time in the past is 0 s, not negative");
+	ok(c.resp.remaining[2] == 0 && c.resp.remaining[3] == 5 &&
+			c.resp.remaining[4] == 0 && c.resp.remaining[5] < 0,
+		"Anthropic: the remaining counts");
+	ok(http_response_wait(&c.resp) == c.resp.reset[2],
+		"the wait: the latest reset of the exhausted limits");
+	http_call_release(&c);
+
+	/* 4 */
+	http_call_init(&c, &rq);
+	http_perform(&c);
+	for (i = 0; i < HTTP_RATE_LIMITS; i++)
+		if (c.resp.reset[i] >= 0 || c.resp.remaining[i] >= 0)
+			break;
+	ok(i == HTTP_RATE_LIMITS, "malformed values are ignored");
+	ok(http_response_wait(&c.resp) < 0, "and ask for no wait");
+	ok(c.resp.error_type == NULL, "no x-amzn-ErrorType");
+	http_call_release(&c);
+
+	/* 5, 6 */
+	http_call_init(&c, &rq);
+	http_perform(&c);
+	is_str(c.resp.error_type, "ThrottlingException",
+		"x-amzn-ErrorType: the name before ':'");
+	http_call_release(&c);
+	ok(c.resp.error_type == NULL, "released");
+	http_call_init(&c, &rq);
+	http_perform(&c);
+	is_str(c.resp.error_type, "AccessDeniedException",
+		"x-amzn-ErrorType without ':', blanks trimmed");
+	http_call_release(&c);
+
+	server_stop(&srv);
+	buf_release(&anth);
+}
+
 static void
 test_refused(void)
 {
@@ -602,6 +932,10 @@ main(void)
 	test_request_dump();
 	test_escape();
 	test_transfers();
+	test_parse_duration();
+	test_parse_rfc3339();
+	test_response_wait();
+	test_rate_limit_headers();
 	test_refused();
 	test_concurrent();
 	test_sigterm();

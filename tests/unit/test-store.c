@@ -162,6 +162,7 @@ test_concurrency(void)
 	sqlite3 *db;
 	pid_t pids[NCHILD];
 	int i, status, good = 0;
+	long n = 0;
 
 	snprintf(dir, sizeof(dir), "%s/conc", tmp);
 	snprintf(path, sizeof(path), "%s/conc/llm.db", tmp);
@@ -190,9 +191,13 @@ test_concurrency(void)
 	is_str(q(db, "PRAGMA integrity_check"), "ok", "integrity_check is ok");
 	is_str(q(db, "SELECT count(*) FROM requests_fts"
 		     " WHERE requests_fts MATCH 'concurrent'"),
+		"0", "no row is indexed yet");
+	is_int(store_index(s, &n, &err), LLM_OK, "index them");
+	is_str(q(db, "SELECT count(*) FROM requests_fts"
+		     " WHERE requests_fts MATCH 'concurrent'"),
 		"400", "every concurrent row is indexed");
-	is_str(q(db, "PRAGMA user_version"), "3",
-		"user_version is 3 after the race");
+	is_str(q(db, "PRAGMA user_version"), "4",
+		"user_version is 4 after the race");
 	store_close(s);
 	rm_db(path);
 	rmdir(dir);
@@ -210,7 +215,8 @@ main(void)
 		   want = BUF_INIT, before = BUF_INIT, after = BUF_INIT;
 	sqlite3 *db;
 	size_t n = 0;
-	int64_t id = 0, id2 = 0, plain, t1, t2;
+	int64_t id = 0, id2 = 0, plain, plain2, t1, t2;
+	long nidx, nrows;
 	bool found = true;
 	int fd;
 
@@ -236,18 +242,19 @@ main(void)
 	is_int(file_mode(name.ptr), S_IFREG | 0600, "-shm file is 0600");
 	db = store_handle(s);
 	is_str(q(db, "PRAGMA journal_mode"), "wal", "journal_mode is wal");
-	is_str(q(db, "PRAGMA user_version"), "3", "user_version is 3");
+	is_str(q(db, "PRAGMA user_version"), "4", "user_version is 4");
 	is_str(q(db, "PRAGMA foreign_keys"), "1", "foreign keys are on");
 	is_str(q(db, "PRAGMA synchronous"), "1", "synchronous is normal");
 	is_str(q(db, "SELECT group_concat(name, ',') FROM (SELECT name"
 		     " FROM sqlite_master WHERE type IN ('table', 'trigger')"
 		     " AND name NOT LIKE 'requests_fts_%%' ORDER BY name)"),
-		"messages,requests,requests_ad,requests_ai,requests_au,"
+		"cache,guard_counters,guard_events,guard_health,guard_ledger,"
+		"guard_slots,messages,requests,requests_ad,requests_au,"
 		"requests_fts,sessions",
 		"tables and fts triggers");
 	is_str(q(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
 		     " AND sql IS NOT NULL"),
-		"9", "nine indexes");
+		"16", "sixteen indexes");
 
 	/* ---- a full row ---- */
 	rq.tool = "llm-compare";
@@ -365,6 +372,20 @@ main(void)
 
 	/* ---- full-text index ---- */
 	buf_setf(&want, "%lld", (long long)id);
+	is_str(q(db, "SELECT count(*) FROM requests_fts WHERE requests_fts"
+		     " MATCH 'zebra'"),
+		"0", "a logged row is not indexed at once");
+	nidx = -1;
+	is_int(store_unindexed(s, &nidx, &err), LLM_OK, "store_unindexed");
+	is_int(nidx, atol(q(db, "SELECT count(*) FROM requests")),
+		"counts every row so far");
+	is_int(store_index(s, &nidx, &err), LLM_OK, "store_index");
+	is_int(nidx, atol(q(db, "SELECT count(*) FROM requests")),
+		"indexes them all");
+	store_unindexed(s, &nidx, &err);
+	is_int(nidx, 0, "none left");
+	store_index(s, &nidx, &err);
+	is_int(nidx, 0, "indexing again does nothing");
 	is_str(q(db, "SELECT rowid FROM requests_fts WHERE requests_fts"
 		     " MATCH 'zebra'"),
 		want.ptr, "fts finds a prompt word");
@@ -380,9 +401,27 @@ main(void)
 		"plain sql insert works");
 	plain = sqlite3_last_insert_rowid(db);
 	buf_setf(&want, "%lld", (long long)plain);
+	ok(sqlite3_exec(db, "INSERT INTO requests (prompt, response, status)"
+			    " VALUES ('a seal pup', 'white fur', 'ok')",
+		   NULL, NULL, NULL) == SQLITE_OK,
+		"another, about to change before it is indexed");
+	plain2 = sqlite3_last_insert_rowid(db);
+	sqlite3_exec(db, "UPDATE requests SET prompt = 'an otter'"
+			 " WHERE prompt = 'a seal pup'",
+		NULL, NULL, NULL);
+	store_index(s, &nidx, &err);
+	is_int(nidx, 2, "plain sql inserts are indexed by store_index");
 	is_str(q(db, "SELECT rowid FROM requests_fts WHERE requests_fts"
 		     " MATCH 'walrus'"),
 		want.ptr, "fts finds a row inserted with plain sql");
+	buf_setf(&want, "%lld", (long long)plain2);
+	is_str(q(db, "SELECT count(*) FROM requests_fts WHERE requests_fts"
+		     " MATCH 'seal'") ,
+		"0", "a row changed before it was indexed: not its old words");
+	is_str(q(db, "SELECT rowid FROM requests_fts WHERE requests_fts"
+		     " MATCH 'otter'"),
+		want.ptr, "but its new ones");
+	buf_setf(&want, "%lld", (long long)plain);
 	ok(is_timestamp(q(db, "SELECT created_at FROM requests WHERE id = %lld",
 		   (long long)plain)),
 		"plain sql insert gets a created_at");
@@ -404,10 +443,30 @@ main(void)
 	is_str(q(db, "SELECT count(*) FROM requests_fts WHERE requests_fts"
 		     " MATCH 'narwhal OR ivory'"),
 		"0", "delete removes the row from the index");
+	ok(sqlite3_exec(db, "INSERT INTO requests (prompt, response, status)"
+			    " VALUES ('a puffin', 'beak', 'ok');"
+			    "DELETE FROM requests WHERE prompt = 'a puffin'",
+		   NULL, NULL, NULL) == SQLITE_OK,
+		"deleting a row not yet indexed");
 	ok(sqlite3_exec(db, "INSERT INTO requests_fts(requests_fts)"
 			    " VALUES ('integrity-check')",
 		   NULL, NULL, NULL) == SQLITE_OK,
 		"fts integrity-check passes");
+	ok(sqlite3_exec(db, "INSERT INTO requests (prompt, response, status)"
+			    " VALUES ('a gannet', 'dives', 'ok')",
+		   NULL, NULL, NULL) == SQLITE_OK,
+		"one more, for store_warm");
+	nrows = atol(q(db, "SELECT count(*) FROM requests"));
+	store_warm(s);
+	is_str(q(db, "SELECT count(*) FROM requests_fts WHERE requests_fts"
+		     " MATCH 'gannet'"),
+		"1", "store_warm indexes what is new");
+	is_int(atol(q(db, "SELECT count(*) FROM requests")), nrows,
+		"and adds no row");
+	ok(sqlite3_exec(db, "INSERT INTO requests_fts(requests_fts)"
+			    " VALUES ('integrity-check')",
+		   NULL, NULL, NULL) == SQLITE_OK,
+		"fts integrity-check passes after store_warm");
 
 	/* ---- sessions ---- */
 	is_int(store_session_find(s, "proj", &ss, &found, &err), LLM_OK,
@@ -505,7 +564,7 @@ main(void)
 	db = s ? store_handle(s) : NULL;
 	is_str(q(db, "SELECT count(*) FROM requests"), want.ptr,
 		"reopening keeps the rows (no re-migration)");
-	is_str(q(db, "PRAGMA user_version"), "3", "still version 3");
+	is_str(q(db, "PRAGMA user_version"), "4", "still version 4");
 	is_int(store_open_readonly(&ro, path.ptr, &err), LLM_OK,
 		"open read-only");
 	store_session_find(ro, "proj", &ss, &found, &err);

@@ -157,8 +157,8 @@ static struct conn *conns;
 static size_t nconns, conns_alloc;
 static bool hooked;
 
-static void
-close_all(void)
+void
+cache_close_all(void)
 {
 	pid_t me = getpid();
 	size_t i, j;
@@ -240,7 +240,7 @@ conn_get(const char *path, sqlite3 **dbp, struct buf *err)
 		if ((st = store_open(&s, path, err)) != LLM_OK)
 			goto out;
 		if (!hooked) {
-			atexit(close_all);
+			atexit(cache_close_all);
 			hooked = true;
 		}
 		conns = xgrowarray(conns, &conns_alloc, nconns + 1,

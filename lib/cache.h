@@ -67,4 +67,7 @@ enum llm_status cache_put(const char *db_path, const char *key,
 enum llm_status cache_prune(const char *db_path, double max_age,
 	long *removed, struct buf *err);
 
+/* Close this process's connections (also run at exit; before a fork). */
+void cache_close_all(void);
+
 #endif

@@ -19,6 +19,9 @@
 #define DEFAULT_COOLDOWN 30.0 /* seconds, without [defaults] */
 #define HOLD_MARGIN 60.0      /* seconds a slot outlives the time limit */
 #define WAIT_HOOK_MS 10.0     /* on_wait runs this long after a request */
+/* The longest cooldown a provider's hint sets: a daily quota of one
+ * model must not sideline the provider for the rest of the day. */
+#define MAX_COOLDOWN_HINT 900.0
 
 double
 call_now_ms(void)
@@ -160,14 +163,15 @@ nap(double ms)
 static double
 backoff(int attempt, double retry_after)
 {
-	double cap;
+	double cap, wait;
 
-	if (retry_after >= 0)
-		return retry_after;
 	cap = 0.5 * pow(2, attempt - 1);
 	if (cap > 8)
 		cap = 8;
-	return cap * ((double)rand() / RAND_MAX);
+	wait = cap * ((double)rand() / RAND_MAX);
+	/* A hint is the least wait: the reset of a limit other than the one
+	 * that refused may be near, and a clock may be ahead. */
+	return retry_after > wait ? retry_after : wait;
 }
 
 /* Describe a non-2xx answer, whose status is st, in c->err. */
@@ -550,8 +554,8 @@ release_limits(struct call *c)
 			guard_open(&c->guard, c->database, &why);
 		if (c->guard &&
 			guard_health_fail(c->guard, c->provider->name,
-				cooldown(c), c->wait, reason.ptr,
-				&why) != LLM_OK)
+				cooldown(c), fmin(c->wait, MAX_COOLDOWN_HINT),
+				reason.ptr, &why) != LLM_OK)
 			msg_debug(1, "cannot record the failure: %s", why.ptr);
 		goto out;
 	}
@@ -799,25 +803,28 @@ next_event(const struct call *c, double now, double cap)
 /*
  * After the transfers moved on: run the on_wait hooks of the calls whose
  * request went out WAIT_HOOK_MS ago or more (*wait is cut to when the
- * next one is due), and say whether a transfer ended (then the loop must
- * see to it before it waits).  The grace leaves a provider on the same
- * machine the processor to take the request up first.
+ * next one is due).  Whether the loop must look again before it waits:
+ * a transfer ended (then no hook runs, so as not to delay it), or a hook
+ * ran (bytes may have come meanwhile, and the time limits must not judge
+ * the transfers before they are read).  The grace leaves a provider on
+ * the same machine the processor to take the request up first.
  */
 static bool
 wait_hooks(struct call **cs, size_t n, double *wait)
 {
 	void (*fn)(void *);
-	bool ended = false;
+	bool ran = false;
 	double now = call_now_ms();
 	size_t i;
 
+	for (i = 0; i < n; i++)
+		if (cs[i]->state == CALL_RUNNING && cs[i]->hc.done)
+			return true;
 	for (i = 0; i < n; i++) {
 		struct call *c = cs[i];
 
-		if (c->state != CALL_RUNNING)
-			continue;
-		ended |= c->hc.done;
-		if (c->on_wait == NULL || !http_call_waiting(&c->hc))
+		if (c->state != CALL_RUNNING || c->on_wait == NULL ||
+			!http_call_waiting(&c->hc))
 			continue;
 		if (c->out_at == 0)
 			c->out_at = now;
@@ -828,8 +835,9 @@ wait_hooks(struct call **cs, size_t n, double *wait)
 		fn = c->on_wait;
 		c->on_wait = NULL;
 		fn(c->wait_ud);
+		ran = true;
 	}
-	return ended;
+	return ran;
 }
 
 void

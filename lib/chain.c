@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "call.h"
 #include "cfg.h"
 #include "chain.h"
@@ -404,6 +405,7 @@ start_shadows(struct chain *ch, size_t k, const struct route *rt)
 {
 	struct shadows sh;
 	struct shadow_proc *sp;
+	sigset_t block, old;
 	int fds[2], i;
 	size_t j;
 	pid_t pid;
@@ -415,6 +417,7 @@ start_shadows(struct chain *ch, size_t k, const struct route *rt)
 	store_close(ch->store);
 	ch->store = NULL;
 	guard_close_all();
+	cache_close_all();
 	fflush(stdout);
 	fflush(stderr);
 	if (pipe(fds) < 0) {
@@ -424,7 +427,13 @@ start_shadows(struct chain *ch, size_t k, const struct route *rt)
 	}
 	for (i = 0; i < 2; i++)
 		fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+	/* (No signal in between: the child's would wake the parent.) */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &old);
 	if ((pid = fork()) < 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		msg_warn("step %zu: cannot run the shadows of '%s': %s", k,
 			rt->group->name, strerror(errno));
 		close(fds[0]);
@@ -433,11 +442,13 @@ start_shadows(struct chain *ch, size_t k, const struct route *rt)
 	}
 	if (pid == 0) {
 		sig_forked();
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		close(fds[0]);
 		for (j = 0; j < ch->nprocs; j++)
 			close(ch->procs[j].fd);
 		shadow_child(ch, k, &sh, fds[1]);
 	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(fds[1]);
 	ch->procs = xgrowarray(ch->procs, &ch->procs_alloc, ch->nprocs + 1,
 		sizeof(*ch->procs));

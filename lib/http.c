@@ -160,15 +160,15 @@ http_call_init(struct http_call *c, const struct http_request *rq)
 bool
 http_call_waiting(const struct http_call *c)
 {
-	curl_off_t t = 0;
+	curl_off_t up = 0;
 
-	/* (libcurl stamps the pre-transfer time once it has sent the
-	 * request.) */
-	if (c->easy == NULL || c->done || c->resp.status != 0 ||
-		curl_easy_getinfo(c->easy, CURLINFO_PRETRANSFER_TIME_T, &t) !=
+	/* The whole body sent, and no answer yet but "100 Continue". */
+	if (c->easy == NULL || c->done ||
+		(c->resp.status != 0 && c->resp.status != 100) ||
+		curl_easy_getinfo(c->easy, CURLINFO_SIZE_UPLOAD_T, &up) !=
 			CURLE_OK)
 		return false;
-	return t > 0;
+	return up > 0 && (size_t)up >= c->rq->body.len;
 }
 
 void

@@ -246,7 +246,7 @@ static const char *const migrations[] = {
 #define MAX_TRIES   8
 #define BUSY_MS     10000 /* how long a statement waits for a lock */
 /* The most requests that store_warm() adds to the full-text index. */
-#define WARM_INDEX_MAX 500
+#define WARM_INDEX_MAX 64
 
 /*
  * The WAL is checkpointed and truncated by the writer that closes the log

@@ -105,7 +105,7 @@ enum llm_status store_open_readonly(struct store **sp, const char *path,
 void store_close(struct store *s);
 /*
  * Get ready to log: checkpoint a long WAL, bring the full-text index up
- * to date (up to a few hundred requests), load the schema and the pages
+ * to date (up to 64 requests), load the schema and the pages
  * that logging touches, never waiting for a lock.  A program calls it
  * while it waits for the provider (call.h's on_wait), so that logging the
  * answer costs the answer little.  Once per connection; later calls do

@@ -109,12 +109,15 @@ hold_text(void *ud, const char *p, size_t n)
 }
 
 /* The primary of a shadow group is done: the reader gets the end of the
- * answer now, not when the shadows are. */
+ * answer now, not when the shadows are.  (Not a failure that printed
+ * nothing: no stray newline, and another model may still answer.) */
 static void
 primary_done(void *ud, struct call *c)
 {
-	(void)c;
-	out_close(ud);
+	struct out *o = ud;
+
+	if (c->st == LLM_OK || o->any)
+		out_close(o);
 }
 
 static void

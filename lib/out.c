@@ -45,10 +45,16 @@ out_finish(struct out *o)
 void
 out_close(struct out *o)
 {
+	out_finish(o);
+	out_detach(o);
+}
+
+void
+out_detach(struct out *o)
+{
 	FILE *fp = o->fp ? o->fp : stdout;
 	int fd;
 
-	out_finish(o);
 	if (o->closed || o->error)
 		return;
 	fflush(fp);

@@ -34,5 +34,7 @@ void out_finish(struct out *o);
  * goes to /dev/null) while the process goes on, e.g. logging the shadow
  * requests of a group. */
 void out_close(struct out *o);
+/* The same without finishing: the stream ends as it is. */
+void out_detach(struct out *o);
 
 #endif

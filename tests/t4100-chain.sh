@@ -24,6 +24,10 @@ strategy = shadow
 models = fake/fixed-FAST, fake/fixed-SLOW+delay-3000
 strategy = shadow
 
+[group.failshadow]
+models = fake/fail-400, fake/fixed-SLOW+delay-3000
+strategy = shadow
+
 [group.hanging]
 models = fake/fixed-QUICK, fake/hang
 strategy = shadow
@@ -584,7 +588,7 @@ if command -v bash >/dev/null; then
 			COMP_CWORD=4 && _llm_chain &&
 			printf \"%s\\n\" \"\${COMPREPLY[@]}\"" \
 			sh "$SRC/completions/llm-chain.bash" >got &&
-		printf "fake/\nfb\n" >expect &&
+		printf "fake/\nfb\nfailshadow\n" >expect &&
 		test_cmp expect got
 	'
 fi
@@ -760,6 +764,19 @@ test_expect_success 'shadows of the last step: the reader sees the end of the an
 	test_cmp expect out &&
 	test_must_be_empty err &&
 	test "$(sql "SELECT step || route || status FROM requests WHERE model LIKE \"fake/fixed-SLOW%\"")" = 2slowshadowok
+'
+
+test_expect_success 'a failed step with shadows: the reader sees the end at once too' '
+	reset_log &&
+	rm -f fifo &&
+	mkfifo fifo &&
+	{ llm-chain -m fake/echo -m failshadow hi </dev/null >fifo 2>err & } &&
+	pid=$! &&
+	cat fifo >out &&
+	test "$(sql "SELECT count(*) FROM requests WHERE model LIKE \"fake/fixed-SLOW%\"")" = 0 &&
+	test_expect_code 65 wait $pid &&
+	test_must_be_empty out &&
+	test "$(sql "SELECT step || route || status FROM requests WHERE model LIKE \"fake/fixed-SLOW%\"")" = 2failshadowok
 '
 
 test_expect_success 'shadows with --json: only the primary is a step' '

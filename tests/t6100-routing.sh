@@ -69,6 +69,10 @@ models = flaky/fail-503, fake/fixed-HEALTHY
 [group.shadowed]
 models = fake/echo, fake/fixed-SHADOW+delay-1500, fake/sys
 strategy = shadow
+
+[group.failshadowed]
+models = fake/fail-400, fake/fixed-SHADOW+delay-300
+strategy = shadow
 '
 
 test_expect_success 'fallback: a 500 hands over to the next model' '
@@ -185,6 +189,16 @@ test_expect_success 'shadow: the reader sees the end of the answer before the sh
 	wait $pid &&
 	echo hello >expect &&
 	test_cmp expect out
+'
+
+test_expect_success 'shadow: a primary that fails prints nothing, the shadows are logged' '
+	reset_log &&
+	test_expect_code 65 llm-chat -m failshadowed hello >out 2>err &&
+	test_must_be_empty out &&
+	test_grep "HTTP 400" err &&
+	sql "SELECT model, status FROM requests ORDER BY model" >got &&
+	printf "%s\n" "fake/fail-400|error" "fake/fixed-SHADOW+delay-300|ok" >expect &&
+	test_cmp expect got
 '
 
 test_expect_success 'shadow: a session keeps only the primary turn' '

@@ -807,11 +807,8 @@ chain_run(const struct chain_opts *o, struct buf *err)
 		print_json(&ch, st, err, t0);
 	if (ch.nprocs) {
 		/* The reader sees the end of the output now, not when the
-		 * shadows are done (and no newline when there was nothing). */
-		if (ch.out.any)
-			out_close(&ch.out);
-		else
-			out_detach(&ch.out);
+		 * shadows are done (the steps finished what they printed). */
+		out_detach(&ch.out);
 		wait_shadows(&ch);
 	}
 	if (ch.out.error && (st == LLM_OK || st == LLM_ERR_IO)) {

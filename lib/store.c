@@ -889,30 +889,39 @@ store_log(struct store *s, const struct store_request *rq, int64_t *id,
 	" FROM requests WHERE id >" \
 	" coalesce((SELECT max(id) FROM requests_fts_docsize), 0)"
 
-/* One attempt at indexing up to max rows (all if max <= 0). */
+/* Index up to max rows (all if max <= 0), inside a transaction. */
 static int
-index_tx(struct store *s, long max, long *n)
+index_rows(struct store *s, long max, long *n)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
 
 	*n = 0;
-	rc = exec(s->db, "BEGIN IMMEDIATE");
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(s->db,
-			"INSERT INTO requests_fts(rowid, prompt, response)"
-			" SELECT id, prompt, response" UNINDEXED
-			" ORDER BY id LIMIT ?",
-			-1, &st, NULL);
+	rc = sqlite3_prepare_v2(s->db,
+		"INSERT INTO requests_fts(rowid, prompt, response)"
+		" SELECT id, prompt, response" UNINDEXED " ORDER BY id LIMIT ?",
+		-1, &st, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 1, max > 0 ? max : -1);
-	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_DONE)
-		rc = SQLITE_OK;
-	sqlite3_finalize(st);
-	if (rc == SQLITE_OK) {
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_DONE) {
 		*n = sqlite3_changes(s->db);
-		rc = exec(s->db, "COMMIT");
+		rc = SQLITE_OK;
 	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* One attempt at indexing every row not yet indexed. */
+static int
+index_tx(struct store *s, long *n)
+{
+	int rc;
+
+	rc = exec(s->db, "BEGIN IMMEDIATE");
+	if (rc == SQLITE_OK)
+		rc = index_rows(s, 0, n);
+	if (rc == SQLITE_OK)
+		rc = exec(s->db, "COMMIT");
 	if (rc != SQLITE_OK) {
 		*n = 0;
 		if (!sqlite3_get_autocommit(s->db))
@@ -928,7 +937,7 @@ store_index(struct store *s, long *n, struct buf *err)
 	int rc, tries;
 
 	for (tries = 0;; tries++) {
-		rc = index_tx(s, 0, n);
+		rc = index_tx(s, n);
 		if (!is_busy(rc) || tries + 1 >= MAX_TRIES)
 			break;
 		nap(tries);
@@ -994,10 +1003,17 @@ store_warm(struct store *s)
 			SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) != SQLITE_OK)
 		msg_debug(2, "log: checkpoint: %s", sqlite3_errmsg(s->db));
 	/* The requests logged since the last time, into the index. */
-	if (index_tx(s, WARM_INDEX_MAX, &n) != SQLITE_OK)
-		msg_debug(2, "log: index: %s", sqlite3_errmsg(s->db));
-	/* Insert a row and roll it back: the schema is loaded, the pages
-	 * that logging touches are read and its code is paged in. */
+	if (exec(s->db, "BEGIN IMMEDIATE") == SQLITE_OK) {
+		if (index_rows(s, WARM_INDEX_MAX, &n) != SQLITE_OK ||
+			exec(s->db, "COMMIT") != SQLITE_OK)
+			msg_debug(2, "log: index: %s", sqlite3_errmsg(s->db));
+		if (!sqlite3_get_autocommit(s->db))
+			exec(s->db, "ROLLBACK");
+	}
+	/* A row inserted and taken back (a transaction of its own: taken
+	 * back within one that commits, its pages would still be written):
+	 * the pages that logging touches are read and its code is paged
+	 * in. */
 	store_now(&now);
 	if (exec(s->db, "BEGIN IMMEDIATE") == SQLITE_OK) {
 		if (request_insert(s, &rq, now.ptr, 0, &rid) != SQLITE_OK)

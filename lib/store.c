@@ -249,8 +249,9 @@ static const char *const migrations[] = {
 #define WARM_INDEX_MAX 64
 
 /*
- * The WAL is checkpointed and truncated by the writer that closes the log
- * once it holds more than this many frames (4 KiB pages; one request
+ * The WAL is checkpointed and truncated by a process whose request waits
+ * once it holds more than half this many frames (store_warm), else by the
+ * writer that closes the log once it holds more (4 KiB pages; one request
  * writes about a dozen).  Each process that opens the log first rebuilds
  * the WAL's index by reading the whole WAL, so the WAL must stay small:
  * left to itself it would never be reset across processes and every
@@ -605,8 +606,10 @@ store_close(struct store *s)
 	if (s == NULL)
 		return;
 	/* Never wait for readers here: if one is busy, a later writer
-	 * truncates the WAL. */
-	if (s->wal_frames > CKPT_FRAMES) {
+	 * truncates the WAL.  Nor after a request's wait was used to
+	 * warm the log: the next one checkpoints while its request waits,
+	 * not after its answer. */
+	if (s->wal_frames > CKPT_FRAMES && !s->warm) {
 		sqlite3_busy_timeout(s->db, 0);
 		if (sqlite3_wal_checkpoint_v2(s->db, "main",
 			    SQLITE_CHECKPOINT_TRUNCATE, NULL,

@@ -244,18 +244,29 @@ for which in small big; do
 	export LLM_CONFIG="$T/$which.ini"
 	for MODEL in fake/echo+delay-50 echo; do
 		run_n 10 chat_log >/dev/null
-		l=0 c=0 lc=0 cc=0
+		lc=0 cc=0
 		# wall: one run of each in turn, so that the machine's drift
-		# falls on both alike
+		# falls on both alike, in the order ABBA (here the second of
+		# two runs is the faster by a few tenths of a ms); each pair's
+		# times, in ns, to $T/pairs
+		: >"$T/pairs"
 		i=0
 		while [ $i -lt "$W" ]; do
-			t0=$(now_ns)
-			chat_nolog >/dev/null 2>&1 </dev/null
-			t1=$(now_ns)
-			chat_log >/dev/null 2>&1 </dev/null
-			t2=$(now_ns)
-			c=$((c + t1 - t0))
-			l=$((l + t2 - t1))
+			if [ $((i % 2)) = 0 ]; then
+				t0=$(now_ns)
+				chat_nolog >/dev/null 2>&1 </dev/null
+				t1=$(now_ns)
+				chat_log >/dev/null 2>&1 </dev/null
+				t2=$(now_ns)
+				echo $((t1 - t0)) $((t2 - t1)) >>"$T/pairs"
+			else
+				t0=$(now_ns)
+				chat_log >/dev/null 2>&1 </dev/null
+				t1=$(now_ns)
+				chat_nolog >/dev/null 2>&1 </dev/null
+				t2=$(now_ns)
+				echo $((t2 - t1)) $((t1 - t0)) >>"$T/pairs"
+			fi
 			i=$((i + 1))
 		done
 		# CPU: batches, as "times" counts all finished children
@@ -271,13 +282,31 @@ for which in small big; do
 			cc=$((cc + u1 - u0))
 			lc=$((lc + u2 - u1))
 		done
-		awk -v l="$l" -v c="$c" -v lc="$lc" -v cc="$cc" -v n="$W" \
-			-v w="$which" -v m="$MODEL" 'BEGIN {
+		# The added time: the mean of the pairs' differences, which a
+		# single stall of the machine (tens of ms, a few times in 200
+		# runs) moves by tenths of a ms, so also their median and their
+		# mean without the highest and lowest tenth.
+		awk '{ print $2 - $1 }' "$T/pairs" | sort -n | awk \
+			-v lc="$lc" -v cc="$cc" -v n="$W" -v w="$which" \
+			-v m="$MODEL" -v pairs="$T/pairs" '
+		{ d[NR] = $1 }
+		END {
+			while ((getline line < pairs) > 0) {
+				split(line, f, " ")
+				c += f[1]
+				l += f[2]
+			}
+			k = int(NR / 10)
+			for (i = k + 1; i <= NR - k; i++)
+				tm += d[i]
+			tm /= NR - 2 * k
 			t = m == "echo" ? "an answer at once" : "an answer after 50 ms"
 			printf "llm-chat, %d runs each, %s log, %s (ms per run):\n", n, w, t
-			printf "  wall  --no-log %7.2f   logged %7.2f   added by the log %6.2f%s\n",
+			printf "  wall  --no-log %7.2f   logged %7.2f   added by the log: mean %6.2f%s\n",
 				c / n / 1e6, l / n / 1e6, (l - c) / n / 1e6,
 				m == "echo" ? "" : "   [< 1]"
+			printf "        added, per pair: median %6.2f   mean of the middle 80%% %6.2f\n",
+				d[int((NR + 1) / 2)] / 1e6, tm / 1e6
 			printf "  CPU   --no-log %7.2f   logged %7.2f   added by the log %6.2f\n",
 				cc / n / 1e3, lc / n / 1e3, (lc - cc) / n / 1e3
 		}'

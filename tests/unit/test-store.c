@@ -204,6 +204,84 @@ test_concurrency(void)
 	buf_release(&err);
 }
 
+static long
+file_size(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
+}
+
+/* Log n requests of about 20 KB each, one transaction apiece. */
+static void
+log_big(struct store *s, int n)
+{
+	struct store_request rq = { 0 };
+	struct buf err = BUF_INIT, sys = BUF_INIT;
+	int i;
+
+	for (i = 0; i < 2000; i++)
+		buf_adds(&sys, "system text ");
+	rq.tool = "llm-chat";
+	rq.system = sys.ptr; /* (not in the full-text index) */
+	rq.prompt = "a prompt";
+	rq.response = "an answer";
+	rq.status = "ok";
+	for (i = 0; i < n; i++)
+		if (store_log(s, &rq, NULL, &err) != LLM_OK)
+			printf("# store_log: %s\n", err.ptr);
+	buf_release(&sys);
+	buf_release(&err);
+}
+
+/* Who checkpoints a long WAL: the process that closes the log, unless its
+ * request waited (store_warm), which leaves it to the next one's wait. */
+static void
+test_checkpoint(void)
+{
+	struct store *s = NULL;
+	struct buf err = BUF_INIT, path = BUF_INIT, wal = BUF_INIT;
+	long before;
+
+	buf_setf(&path, "%s/ckpt.db", tmp);
+	buf_setf(&wal, "%s-wal", path.ptr);
+	store_open(&s, path.ptr, &err);
+	log_big(s, 40);
+	before = file_size(wal.ptr);
+	printf("# WAL: %ld bytes\n", before);
+	ok(before > 128 * 4096, "40 requests of 20 KB: a WAL of > 128 pages");
+	store_close(s);
+	is_int(file_size(wal.ptr), 0, "store_close truncates it");
+
+	s = NULL;
+	store_open(&s, path.ptr, &err);
+	store_warm(s);
+	log_big(s, 40);
+	before = file_size(wal.ptr);
+	printf("# WAL: %ld bytes\n", before);
+	ok(before > 128 * 4096, "again, after store_warm");
+	store_close(s);
+	is_int(file_size(wal.ptr), before,
+		"store_close leaves it alone after an answer it waited for");
+
+	s = NULL;
+	store_open(&s, path.ptr, &err);
+	store_warm(s);
+	printf("# WAL: %ld bytes\n", file_size(wal.ptr));
+	ok(file_size(wal.ptr) < before / 4,
+		"the next store_warm checkpoints it (what is left: the index"
+		" of the new rows)");
+	is_str(q(store_handle(s), "PRAGMA integrity_check"), "ok",
+		"integrity_check is ok");
+	is_str(q(store_handle(s), "SELECT count(*) FROM requests"), "80",
+		"every row is there");
+	store_close(s);
+	rm_db(path.ptr);
+	buf_release(&path);
+	buf_release(&wal);
+	buf_release(&err);
+}
+
 int
 main(void)
 {
@@ -227,6 +305,8 @@ main(void)
 
 	/* First, while the parent holds no memory the children inherit. */
 	test_concurrency();
+
+	test_checkpoint();
 
 	/* ---- creation ---- */
 	buf_setf(&path, "%s/a/b/c/llm.db", tmp);

@@ -108,8 +108,8 @@ void store_close(struct store *s);
  * to date (up to 64 requests), load the schema and the pages
  * that logging touches, never waiting for a lock.  A program calls it
  * while it waits for the provider (call.h's on_wait), so that logging the
- * answer costs the answer little.  Once per connection; later calls do
- * nothing.
+ * answer costs the answer little; store_close() then leaves a long WAL to
+ * the next process's wait.  Once per connection; later calls do nothing.
  */
 void store_warm(struct store *s);
 /* The same for a log opened when first needed: *sp, else path. */

@@ -13,7 +13,10 @@
 #      --no-log, runs alternated, on a small log and on the large one,
 #      wall and CPU time, for an answer after 50 ms (the log is readied
 #      while llm-chat waits: what a user sees) and for one at once
-#      (nothing to overlap: the whole cost of logging);
+#      (nothing to overlap: the whole cost of logging); the added time is
+#      the mean of the middle 80% of the pairs' differences, beside their
+#      median and plain mean, since a stall of this machine (tens of ms, a
+#      few times in 200 runs) moves a plain mean by tenths of a ms;
 #   3. the size of the database and of its parts.
 # The log is generated once with sqlite3 (a recursive CTE: prompts and
 # answers of a few hundred bytes of varied words, 8 models, 3 statuses,
@@ -282,10 +285,8 @@ for which in small big; do
 			cc=$((cc + u1 - u0))
 			lc=$((lc + u2 - u1))
 		done
-		# The added time: the mean of the pairs' differences, which a
-		# single stall of the machine (tens of ms, a few times in 200
-		# runs) moves by tenths of a ms, so also their median and their
-		# mean without the highest and lowest tenth.
+		# the pairs' differences, sorted: their mean without the highest
+		# and lowest tenth, their median, and their plain mean
 		awk '{ print $2 - $1 }' "$T/pairs" | sort -n | awk \
 			-v lc="$lc" -v cc="$cc" -v n="$W" -v w="$which" \
 			-v m="$MODEL" -v pairs="$T/pairs" '
@@ -302,11 +303,11 @@ for which in small big; do
 			tm /= NR - 2 * k
 			t = m == "echo" ? "an answer at once" : "an answer after 50 ms"
 			printf "llm-chat, %d runs each, %s log, %s (ms per run):\n", n, w, t
-			printf "  wall  --no-log %7.2f   logged %7.2f   added by the log: mean %6.2f%s\n",
-				c / n / 1e6, l / n / 1e6, (l - c) / n / 1e6,
-				m == "echo" ? "" : "   [< 1]"
-			printf "        added, per pair: median %6.2f   mean of the middle 80%% %6.2f\n",
-				d[int((NR + 1) / 2)] / 1e6, tm / 1e6
+			printf "  wall  --no-log %7.2f   logged %7.2f   (means)\n",
+				c / n / 1e6, l / n / 1e6
+			printf "  added by the log, per pair: %6.2f%s (the mean of the middle 80%%), median %.2f, mean %.2f\n",
+				tm / 1e6, m == "echo" ? "" : " [< 1]",
+				d[int((NR + 1) / 2)] / 1e6, (l - c) / n / 1e6
 			printf "  CPU   --no-log %7.2f   logged %7.2f   added by the log %6.2f\n",
 				cc / n / 1e3, lc / n / 1e3, (lc - cc) / n / 1e3
 		}'

@@ -249,10 +249,10 @@ static const char *const migrations[] = {
 #define WARM_INDEX_MAX 64
 
 /*
- * The WAL is checkpointed and truncated by a process whose request waits
- * once it holds more than half this many frames (store_warm), else by the
- * writer that closes the log once it holds more (4 KiB pages; one request
- * writes about a dozen).  Each process that opens the log first rebuilds
+ * The WAL is checkpointed and truncated by a process while its request
+ * waits, once it holds more than half this many frames (store_warm), and
+ * by a writer that closes the log without having waited, once it holds
+ * more (4 KiB pages; one request writes about a dozen).  Each process that opens the log first rebuilds
  * the WAL's index by reading the whole WAL, so the WAL must stay small:
  * left to itself it would never be reset across processes and every
  * open would read all of it.

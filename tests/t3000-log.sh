@@ -661,6 +661,46 @@ test_expect_success 'backup: the copy is a log llm-log reads' '
 	test_expect_code 64 llm-log backup 2>err
 '
 
+test_expect_success 'completions know every option of llm-log --help' '
+	llm-log --help | grep -oE -- "--[a-z][a-z-]*" | sort -u >opts &&
+	test "$(wc -l <opts)" -gt 15 &&
+	while read -r o; do
+		grep -qF -- "$o" "$SRC/completions/llm-log.bash" &&
+		grep -qF -- "$o" "$SRC/completions/_llm-log" &&
+		grep -qF -- "-l ${o#--}" "$SRC/completions/llm-log.fish" ||
+		{ echo "missing $o" >&2; return 1; }
+	done <opts
+'
+
+test_expect_success 'completions: session names from the log, latest first' '
+	llm-chat -S zeta -m fake/echo "one" >/dev/null &&
+	llm-chat -S alpha -m fake/echo "two" >/dev/null &&
+	sql "select name from sessions order by updated_at desc" >expect &&
+	test "$(sed -n 1,2p expect | tr "\n" " ")" = "alpha zeta " &&
+	bash -c ". \"\$1\" && COMP_WORDS=(llm-log sessions show \"\") &&
+		COMP_CWORD=3 && _llm_log &&
+		printf \"%s\\n\" \"\${COMPREPLY[@]}\"" \
+		sh "$SRC/completions/llm-log.bash" >got &&
+	test_cmp expect got &&
+	bash -c ". \"\$1\" && COMP_WORDS=(llm-log list --session z) &&
+		COMP_CWORD=3 && _llm_log &&
+		printf \"%s\\n\" \"\${COMPREPLY[@]}\"" \
+		sh "$SRC/completions/llm-log.bash" >got &&
+	echo zeta >expect &&
+	test_cmp expect got
+'
+
+if command -v fish >/dev/null; then
+	test_expect_success 'fish completion: session names from the log' '
+		fish -c "source \$argv[1]; complete -C \"llm-log sessions rm \"" \
+			"$SRC/completions/llm-log.fish" >got &&
+		sql "select name || char(9) || '\''session'\'' from sessions order by updated_at desc" >expect &&
+		test_cmp expect got
+	'
+else
+	test_skip 'fish completion: session names from the log' 'no fish'
+fi
+
 test_expect_success 'the log is at schema version 4, with the time index' '
 	test "$(sql "pragma user_version")" = 4 &&
 	test "$(sql "select count(*) from sqlite_master where name = '\''requests_time'\''")" = 1

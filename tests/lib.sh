@@ -140,6 +140,21 @@ test_not_grep() {
 	fi
 }
 
+# completions_cover PROG: every long option of "PROG --help" is in PROG's
+# bash, zsh and fish completions; says which is missing.
+completions_cover() {
+	"$1" --help | grep -oE -- "--[a-z][a-z-]*" | sort -u >opts &&
+	test "$(wc -l <opts)" -gt 3 &&
+	while read -r o; do
+		if ! grep -qF -- "$o" "$SRC/completions/$1.bash" ||
+			! grep -qF -- "$o" "$SRC/completions/_$1" ||
+			! grep -qF -- "-l ${o#--}" "$SRC/completions/$1.fish"; then
+			echo "$1: $o missing from its completions" >&2
+			return 1
+		fi
+	done <opts
+}
+
 # reset_log: remove the test log with its WAL files (a stale -wal next to
 # a new database would be replayed into it).
 reset_log() {

@@ -306,4 +306,8 @@ strategy = fallback
 	test_cmp expect got
 '
 
+test_expect_success 'the completions know every long option of --help' '
+	completions_cover llm-chat
+'
+
 test_done

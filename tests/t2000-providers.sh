@@ -153,4 +153,8 @@ name = echo-model
 	test_grep oll/sys-model:latest out
 '
 
+test_expect_success 'the completions know every long option of --help' '
+	completions_cover llm-providers
+'
+
 test_done

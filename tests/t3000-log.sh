@@ -662,14 +662,8 @@ test_expect_success 'backup: the copy is a log llm-log reads' '
 '
 
 test_expect_success 'completions know every option of llm-log --help' '
-	llm-log --help | grep -oE -- "--[a-z][a-z-]*" | sort -u >opts &&
-	test "$(wc -l <opts)" -gt 15 &&
-	while read -r o; do
-		grep -qF -- "$o" "$SRC/completions/llm-log.bash" &&
-		grep -qF -- "$o" "$SRC/completions/_llm-log" &&
-		grep -qF -- "-l ${o#--}" "$SRC/completions/llm-log.fish" ||
-		{ echo "missing $o" >&2; return 1; }
-	done <opts
+	completions_cover llm-log &&
+	test "$(wc -l <opts)" -gt 15
 '
 
 test_expect_success 'completions: session names from the log, latest first' '

@@ -587,4 +587,8 @@ else
 	test_skip 'on a terminal, stderr shows each model progress' 'no script(1)'
 fi
 
+test_expect_success 'the completions know every long option of --help' '
+	completions_cover llm-compare
+'
+
 test_done

@@ -255,19 +255,16 @@ for which in small big; do
 		: >"$T/pairs"
 		i=0
 		while [ $i -lt "$W" ]; do
-			if [ $((i % 2)) = 0 ]; then
-				t0=$(now_ns)
-				chat_nolog >/dev/null 2>&1 </dev/null
-				t1=$(now_ns)
-				chat_log >/dev/null 2>&1 </dev/null
-				t2=$(now_ns)
+			first=chat_nolog second=chat_log
+			[ $((i % 2)) = 0 ] || first=chat_log second=chat_nolog
+			t0=$(now_ns)
+			$first >/dev/null 2>&1 </dev/null
+			t1=$(now_ns)
+			$second >/dev/null 2>&1 </dev/null
+			t2=$(now_ns)
+			if [ $first = chat_nolog ]; then
 				echo $((t1 - t0)) $((t2 - t1)) >>"$T/pairs"
 			else
-				t0=$(now_ns)
-				chat_log >/dev/null 2>&1 </dev/null
-				t1=$(now_ns)
-				chat_nolog >/dev/null 2>&1 </dev/null
-				t2=$(now_ns)
 				echo $((t2 - t1)) $((t1 - t0)) >>"$T/pairs"
 			fi
 			i=$((i + 1))
